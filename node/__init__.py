@@ -1,0 +1,1 @@
+"""SHaRON node: deployment wiring — settings, app factory, CLI, workers, demo."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, store functions, engine set-up and Alembic migrations."""
