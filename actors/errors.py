@@ -1,0 +1,21 @@
+"""Errors the domain raises; the edges (web routes, inbox worker, CLI) turn them into answers."""
+
+
+class ActorError(Exception):
+    """Base of every domain error; `str(error)` is safe to show (no personal data)."""
+
+
+class NotFound(ActorError):
+    """No such thing — or one the caller may not know exists."""
+
+
+class NotPermitted(ActorError):
+    """The caller is known but may not do this."""
+
+
+class Invalid(ActorError):
+    """The request itself is wrong (bad name, empty post, unknown role)."""
+
+
+class Conflict(ActorError):
+    """It already exists."""

@@ -1,0 +1,138 @@
+"""Local accounts: creation, password sign-in and browser sessions.
+
+Passwords are hashed with argon2id. Session cookies carry a random token; only its SHA-256 is
+stored, so a copy of the database does not let anyone sign in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import Conflict, Invalid
+from actors.policy import parse_role
+from storage import people as store
+from storage.models import Person, WebSession
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+MIN_PASSWORD = 10
+IDLE_TIMEOUT = timedelta(hours=2)
+ABSOLUTE_LIFETIME = timedelta(hours=12)
+
+
+def check_pseudonym(pseudonym: str) -> str:
+    """A pseudonym shown to others: 2–40 characters and no long runs of digits (phone, NHS no.)."""
+    pseudonym = " ".join(pseudonym.split())
+    if not 2 <= len(pseudonym) <= 40:
+        raise Invalid("A pseudonym must be 2 to 40 characters long.")
+    if re.search(r"\d{4,}", pseudonym):
+        raise Invalid("A pseudonym must not contain long numbers.")
+    return pseudonym
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"A password must be at least {MIN_PASSWORD} characters long.")
+
+
+async def add_person(
+    s: AsyncSession,
+    hasher: PasswordHasher,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    now: datetime,
+    pseudonym: str | None = None,
+) -> Person:
+    """Create a local account; `Invalid`/`Conflict` explain what is wrong with the request."""
+    if not USERNAME.match(username):
+        raise Invalid(
+            "A username must be 2–32 characters: lower-case letters, digits, '.', '_' or '-'."
+        )
+    try:
+        role = parse_role(role)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    check_password(password)
+    if await store.person_by_username(s, username) is not None:
+        raise Conflict(f"The username {username!r} is taken.")
+    return await store.add_person(
+        s,
+        username=username,
+        pseudonym=check_pseudonym(pseudonym or username),
+        role=role,
+        password_hash=hasher.hash(password),
+        now=now,
+    )
+
+
+async def authenticate(
+    s: AsyncSession, hasher: PasswordHasher, username: str, password: str
+) -> Person | None:
+    """The person whose credentials these are, or None (same work either way)."""
+    person = await store.person_by_username(s, username)
+    stored = person.password_hash if person and not person.disabled else _DUMMY_HASH
+    try:
+        hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return person if person and not person.disabled else None
+
+
+# A real argon2id hash of a random secret: checking an unknown username costs the same time as a
+# known one, so sign-in timing does not reveal who has an account.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$OueB2XtD5nsUddvQfFCk9Q$CPU9Mk"
+    "iEd3KSn0ZI4YzlnFqTNXeKvt6Wv7YX1jFlEeE"
+)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    csrf_token: str
+
+
+async def start_session(s: AsyncSession, person: Person, now: datetime) -> NewSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    await store.add_web_session(
+        s, token_hash=token_hash(token), person_id=person.id, csrf_token=csrf, now=now
+    )
+    return NewSession(token, csrf)
+
+
+async def session_for(
+    s: AsyncSession, token: str, now: datetime
+) -> tuple[WebSession, Person] | None:
+    """The live session for a cookie token; expired or idle sessions are ended here."""
+    found = await store.web_session(s, token_hash(token))
+    if found is None:
+        return None
+    session, person = found
+    if (
+        person.disabled
+        or now - session.last_seen_at > IDLE_TIMEOUT
+        or now - session.created_at > ABSOLUTE_LIFETIME
+    ):
+        await store.delete_web_session(s, session.token_hash)
+        return None
+    if now - session.last_seen_at > timedelta(minutes=1):
+        session.last_seen_at = now
+    return session, person
+
+
+async def end_session(s: AsyncSession, token: str) -> None:
+    await store.delete_web_session(s, token_hash(token))

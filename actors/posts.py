@@ -1,0 +1,234 @@
+"""Posts: writing them here, accepting references to posts written elsewhere, and reading.
+
+A post's text is stored only by its author's home node (`post`). Every other node holds a
+`post_ref` — URI, subnet, author, time — and asks a `ContentResolver` for the text when one of
+its people reads the subnet. `federation/` implements the resolver; nothing here knows how.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import subnets
+from actors.errors import Invalid, NotFound, NotPermitted
+from actors.ids import LocalIds
+from actors.policy import may_post_in
+from storage import audit, queues
+from storage import peers as peer_store
+from storage import people as people_store
+from storage import posts as store
+from storage.models import Peer, Person, Post, PostRef
+
+MAX_POST_LENGTH = 5000
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class RefToResolve:
+    object_uri: str
+    peer_id: str
+
+
+@dataclass(frozen=True)
+class ResolvedContent:
+    author_uri: str
+    author_name: str
+    content: str
+
+
+class ContentResolver(Protocol):
+    """Turns references into content fetched live from their home nodes (never stored)."""
+
+    async def resolve(
+        self, refs: Sequence[RefToResolve], reader_uri: str
+    ) -> Mapping[str, ResolvedContent]: ...
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One post as a reader sees it; `content` is None when its home could not be reached."""
+
+    uri: str
+    published: datetime
+    author_name: str
+    author_home: str
+    content: str | None
+    local: bool
+
+
+async def write_post(
+    s: AsyncSession, ids: LocalIds, *, person: Person, subnet_uri: str, content: str, now: datetime
+) -> Post:
+    """A member writes in a subnet: stored here; partners learn of it through an event."""
+    content = content.strip()
+    if not content:
+        raise Invalid("Write something before posting.")
+    if len(content) > MAX_POST_LENGTH:
+        raise Invalid(f"A post can be at most {MAX_POST_LENGTH} characters long.")
+    summary = await subnets.subnet_for_member(s, ids, person, subnet_uri, "")
+    if not may_post_in(person.role, summary.posting_policy):
+        raise NotPermitted("Only staff can post in this subnet.")
+    post = await store.add_post(
+        s, Post(author_id=person.id, subnet_uri=subnet_uri, content=content, published=now)
+    )
+    await queues.add_event(s, "post.created", {"post_id": post.id}, now)
+    return post
+
+
+async def accept_remote_post(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    peer: Peer,
+    author_uri: str,
+    object_uri: str,
+    subnet_uri: str,
+    published: datetime,
+    now: datetime,
+) -> bool:
+    """A partner's member posted in a subnet hosted here: keep a reference, then announce it."""
+    slug = ids.subnet_slug(subnet_uri)
+    if slug is None or not await subnets.node_may_see(s, ids, subnet_uri, peer):
+        raise NotFound("No such subnet is shared with that node.")
+    await subnets.require_member(s, subnet_uri, author_uri)
+    ref = PostRef(
+        object_uri=object_uri,
+        subnet_uri=subnet_uri,
+        author_uri=author_uri,
+        peer_id=peer.id,
+        published=min(published, now),
+        received_at=now,
+    )
+    if not await store.add_ref(s, ref):
+        return False
+    await queues.add_event(s, "ref.accepted", {"object_uri": object_uri}, now)
+    return True
+
+
+async def record_announced(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    peer: Peer,
+    subnet_uri: str,
+    object_uri: str,
+    object_peer: Peer,
+    published: datetime,
+    now: datetime,
+) -> bool:
+    """A subnet's home announced a post to us, a partner: keep a reference to it."""
+    if ids.is_local(object_uri):
+        return False
+    group = await peer_store.remote_actor(s, subnet_uri)
+    if group is None or group.kind != "Group" or group.peer_id != peer.id:
+        raise NotFound("Announcements for a subnet come only from its home node.")
+    return await store.add_ref(
+        s,
+        PostRef(
+            object_uri=object_uri,
+            subnet_uri=subnet_uri,
+            author_uri="",
+            peer_id=object_peer.id,
+            published=min(published, now),
+            received_at=now,
+        ),
+    )
+
+
+async def readable_post(
+    s: AsyncSession, ids: LocalIds, *, post_id: str, peer: Peer, reader_uri: str, now: datetime
+) -> tuple[Post, Person]:
+    """A post of ours that `peer` may read for `reader_uri`; the read is audited."""
+    post = await store.post_by_id(s, post_id)
+    if post is None or not await subnets.node_may_see(s, ids, post.subnet_uri, peer):
+        raise NotFound("No such post.")
+    author = await _author(s, post)
+    await audit.record(
+        s, at=now, who=reader_uri, action="remote_read", target=ids.post(post.id), via=peer.host
+    )
+    return post, author
+
+
+async def readable_posts(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    post_ids: Sequence[str],
+    peer: Peer,
+    reader_uri: str,
+    now: datetime,
+) -> list[tuple[Post, Person]]:
+    """The subset of `post_ids` that `peer` may read (others are silently absent), audited."""
+    allowed = []
+    visible: dict[str, bool] = {}
+    for post, author in await store.posts_with_authors(s, post_ids):
+        if post.subnet_uri not in visible:
+            visible[post.subnet_uri] = await subnets.node_may_see(s, ids, post.subnet_uri, peer)
+        if visible[post.subnet_uri]:
+            allowed.append((post, author))
+            await audit.record(
+                s,
+                at=now,
+                who=reader_uri,
+                action="remote_read",
+                target=ids.post(post.id),
+                via=peer.host,
+            )
+    return allowed
+
+
+async def _author(s: AsyncSession, post: Post) -> Person:
+    author = await people_store.person_by_id(s, post.author_id)
+    if author is None:
+        raise NotFound("No such post.")
+    return author
+
+
+@dataclass(frozen=True)
+class Page:
+    """A subnet page read from the database, before remote content is resolved."""
+
+    local: list[Entry]
+    refs: list[PostRef]
+    peer_names: dict[str, str]
+
+
+async def subnet_page(
+    s: AsyncSession, ids: LocalIds, *, person: Person, subnet_uri: str, node_name: str
+) -> Page:
+    await subnets.subnet_for_member(s, ids, person, subnet_uri, node_name)
+    local = [
+        Entry(ids.post(post.id), post.published, author.pseudonym, node_name, post.content, True)
+        for post, author in await store.local_posts_in(s, subnet_uri, PAGE_SIZE)
+    ]
+    refs = list(await store.refs_in(s, subnet_uri, PAGE_SIZE))
+    names = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
+    return Page(local, refs, names)
+
+
+async def resolve_page(page: Page, resolver: ContentResolver, reader_uri: str) -> list[Entry]:
+    """Fetch the text of remote posts (one batch per home node) and merge, newest first."""
+    resolved = await resolver.resolve(
+        [RefToResolve(ref.object_uri, ref.peer_id) for ref in page.refs], reader_uri
+    )
+    remote = []
+    for ref in page.refs:
+        found = resolved.get(ref.object_uri)
+        remote.append(
+            Entry(
+                ref.object_uri,
+                ref.published,
+                found.author_name if found else "",
+                page.peer_names.get(ref.peer_id, ""),
+                found.content if found else None,
+                False,
+            )
+        )
+    entries = page.local + remote
+    entries.sort(key=lambda entry: entry.published, reverse=True)
+    return entries[:PAGE_SIZE]

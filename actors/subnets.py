@@ -1,0 +1,184 @@
+"""Subnets: creating them, sharing them with partner nodes, and who belongs to which.
+
+A subnet is named everywhere by its URI. Local subnets live in `subnet`; a subnet hosted on a
+partner node is known here through its cached Group document and the memberships of our people.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import Conflict, Invalid, NotFound, NotPermitted
+from actors.ids import LocalIds
+from actors.policy import Action, may
+from storage import peers as peer_store
+from storage import queues
+from storage import subnets as store
+from storage.models import Peer, Person, RemoteActor, Subnet
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+@dataclass(frozen=True)
+class SubnetSummary:
+    """What a member needs to see about a subnet, wherever it is hosted."""
+
+    uri: str
+    name: str
+    host_name: str
+    local: bool
+    shared_with: tuple[str, ...]
+    posting_policy: str = "all"
+
+
+async def create_subnet(s: AsyncSession, *, slug: str, name: str, now: datetime) -> Subnet:
+    if not SLUG.match(slug):
+        raise Invalid("A subnet slug must be 2–63 characters: lower-case letters, digits or '-'.")
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= 200:
+        raise Invalid("A subnet name must be 2 to 200 characters long.")
+    if await store.subnet_by_slug(s, slug) is not None:
+        raise Conflict(f"A subnet called {slug!r} already exists.")
+    return await store.add_subnet(s, slug=slug, name=name, now=now)
+
+
+async def local_subnet(s: AsyncSession, slug: str) -> Subnet:
+    subnet = await store.subnet_by_slug(s, slug)
+    if subnet is None:
+        raise NotFound(f"There is no subnet called {slug!r} on this node.")
+    return subnet
+
+
+async def share_subnet(s: AsyncSession, *, slug: str, peer: Peer, now: datetime) -> bool:
+    """Share a local subnet with an agreed peer; partners hear of it through an event."""
+    subnet = await local_subnet(s, slug)
+    added = await store.add_partner(s, subnet_id=subnet.id, peer_id=peer.id, now=now)
+    if added:
+        await queues.add_event(s, "subnet.partners_changed", {"slug": slug}, now)
+    return added
+
+
+async def partners(s: AsyncSession, subnet: Subnet) -> Sequence[Peer]:
+    return await store.partners_of(s, subnet.id)
+
+
+async def add_local_member(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    slug: str,
+    person: Person,
+    now: datetime,
+    role: str = "member",
+) -> bool:
+    subnet = await local_subnet(s, slug)
+    return await store.add_membership(
+        s, subnet_uri=ids.subnet(subnet.slug), member_uri=ids.person(person.id), role=role, now=now
+    )
+
+
+async def join_remote_subnet(
+    s: AsyncSession, ids: LocalIds, *, group: RemoteActor, person: Person, now: datetime
+) -> bool:
+    """Make a local person a member of a subnet hosted elsewhere; its home hears by `Join`."""
+    if group.kind != "Group":
+        raise Invalid("That address is not a subnet.")
+    member_uri = ids.person(person.id)
+    added = await store.add_membership(
+        s, subnet_uri=group.uri, member_uri=member_uri, role="member", now=now
+    )
+    if added:
+        await queues.add_event(
+            s, "membership.joined", {"subnet_uri": group.uri, "member_uri": member_uri}, now
+        )
+    return added
+
+
+async def accept_remote_join(
+    s: AsyncSession, ids: LocalIds, *, peer: Peer, subnet_uri: str, member_uri: str, now: datetime
+) -> None:
+    """A person on a partner node joins a subnet hosted here (partners' joins are automatic)."""
+    subnet = await _local_subnet_for_peer(s, ids, subnet_uri, peer)
+    await store.add_membership(
+        s, subnet_uri=ids.subnet(subnet.slug), member_uri=member_uri, role="member", now=now
+    )
+
+
+async def _local_subnet_for_peer(
+    s: AsyncSession, ids: LocalIds, subnet_uri: str, peer: Peer
+) -> Subnet:
+    slug = ids.subnet_slug(subnet_uri)
+    subnet = await store.subnet_by_slug(s, slug) if slug else None
+    if subnet is None or not await store.is_partner(s, subnet.id, peer.id):
+        raise NotFound("No such subnet is shared with that node.")
+    return subnet
+
+
+async def node_may_see(s: AsyncSession, ids: LocalIds, subnet_uri: str, peer: Peer) -> bool:
+    """Whether `peer` takes part in the subnet: its home, or a partner of it."""
+    slug = ids.subnet_slug(subnet_uri)
+    if slug is not None:
+        subnet = await store.subnet_by_slug(s, slug)
+        return subnet is not None and await store.is_partner(s, subnet.id, peer.id)
+    group = await peer_store.remote_actor(s, subnet_uri)
+    if group is None or group.kind != "Group":
+        return False
+    return group.peer_id == peer.id or peer.instance_actor in group.partners
+
+
+async def subnets_of(
+    s: AsyncSession, ids: LocalIds, person: Person, node_name: str
+) -> list[SubnetSummary]:
+    """Every subnet the person belongs to, local and remote, by name."""
+    summaries = []
+    for membership in await store.memberships_of(s, ids.person(person.id)):
+        summaries.append(await summary(s, ids, membership.subnet_uri, node_name))
+    return sorted(summaries, key=lambda item: item.name.lower())
+
+
+async def summary(s: AsyncSession, ids: LocalIds, subnet_uri: str, node_name: str) -> SubnetSummary:
+    slug = ids.subnet_slug(subnet_uri)
+    if slug is not None:
+        subnet = await local_subnet(s, slug)
+        shared = tuple(peer.name for peer in await store.partners_of(s, subnet.id))
+        return SubnetSummary(
+            subnet_uri, subnet.name, node_name, True, shared, subnet.posting_policy
+        )
+    group = await peer_store.remote_actor(s, subnet_uri)
+    if group is None:
+        raise NotFound("That subnet is not known here.")
+    home = await peer_store.peer_by_id(s, group.peer_id)
+    known = {peer.instance_actor: peer.name for peer in await peer_store.list_peers(s)}
+    shared = tuple(known.get(partner, "another trust") for partner in group.partners)
+    return SubnetSummary(subnet_uri, group.name, home.name if home else "", False, shared)
+
+
+async def subnet_for_member(
+    s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str, node_name: str
+) -> SubnetSummary:
+    """The subnet, if `person` is a member of it (else NotFound: no hint that it exists)."""
+    if not may(person.role, Action.READ_SUBNET) or (
+        await store.membership(s, subnet_uri, ids.person(person.id)) is None
+    ):
+        raise NotFound("You are not a member of that subnet.")
+    return await summary(s, ids, subnet_uri, node_name)
+
+
+async def require_member(s: AsyncSession, subnet_uri: str, member_uri: str) -> None:
+    if await store.membership(s, subnet_uri, member_uri) is None:
+        raise NotPermitted("That person is not a member of this subnet.")
+
+
+async def person_visible_to_node(
+    s: AsyncSession, ids: LocalIds, person_uri: str, peer: Peer
+) -> bool:
+    """A local person is visible to a node only through a subnet that node takes part in."""
+    for item in await store.memberships_of(s, person_uri):
+        if await node_may_see(s, ids, item.subnet_uri, peer):
+            return True
+    return False

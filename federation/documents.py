@@ -1,0 +1,196 @@
+"""Rendering our actors, objects and activities as ActivityStreams 2 documents.
+
+One `render_<thing>` per document type. Posts travel *by reference*: activities carry the
+object's URI only, and the text is served by `render_note` to a node allowed to read it.
+Nothing here reads personal details: a person is their opaque id, pseudonym and keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from actors.ids import LocalIds
+from federation.jsonld import CANONICAL_CONTEXT
+from federation.keys import NodeKeys
+from storage.models import Peer, Person, Post, Subnet
+
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+SOFTWARE = "sharon-node"
+
+Document = dict[str, Any]
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _context() -> list[str]:
+    return list(CANONICAL_CONTEXT)
+
+
+def _keys(ids: LocalIds, keys: NodeKeys, actor_uri: str) -> Document:
+    return {
+        "publicKey": {
+            "id": f"{actor_uri}#main-key",
+            "owner": actor_uri,
+            "publicKeyPem": keys.rsa_public_pem,
+        },
+        "assertionMethod": [
+            {
+                "id": f"{actor_uri}#ed25519-key",
+                "type": "Multikey",
+                "controller": actor_uri,
+                "publicKeyMultibase": keys.ed25519_multibase,
+            }
+        ],
+        "inbox": f"{ids.base}/inbox",
+        "endpoints": {"sharedInbox": f"{ids.base}/inbox"},
+    }
+
+
+def render_instance_actor(ids: LocalIds, keys: NodeKeys, trust_name: str) -> Document:
+    """The node itself: signs fetches and agreements between trusts."""
+    return {
+        "@context": _context(),
+        "id": ids.instance,
+        "type": "Application",
+        "preferredUsername": ids.host,
+        "name": trust_name,
+        "trustName": trust_name,
+        "keyFingerprint": keys.fingerprint,
+        "manuallyApprovesFollowers": True,
+        "outbox": f"{ids.instance}/outbox",
+        "url": ids.base,
+        **_keys(ids, keys, ids.instance),
+    }
+
+
+def render_person(ids: LocalIds, keys: NodeKeys, person: Person) -> Document:
+    """A person as peers see them: opaque id, pseudonym, keys — nothing else."""
+    uri = ids.person(person.id)
+    return {
+        "@context": _context(),
+        "id": uri,
+        "type": "Person",
+        "preferredUsername": person.id,
+        "name": person.pseudonym,
+        "manuallyApprovesFollowers": True,
+        "outbox": f"{uri}/outbox",
+        **_keys(ids, keys, uri),
+    }
+
+
+def render_group(
+    ids: LocalIds, keys: NodeKeys, subnet: Subnet, partners: Sequence[Peer]
+) -> Document:
+    """A subnet (FEP-1b12 Group), listing the nodes it is shared with."""
+    uri = ids.subnet(subnet.slug)
+    return {
+        "@context": _context(),
+        "id": uri,
+        "type": "Group",
+        "preferredUsername": subnet.slug,
+        "name": subnet.name,
+        "summary": subnet.summary,
+        "manuallyApprovesFollowers": True,
+        "postingPolicy": subnet.posting_policy,
+        "partners": [peer.instance_actor for peer in partners],
+        "outbox": f"{uri}/outbox",
+        "followers": f"{uri}/followers",
+        **_keys(ids, keys, uri),
+    }
+
+
+def render_note(ids: LocalIds, post: Post, author: Person) -> Document:
+    """A post's content, for a node allowed to read it. Plain text, said so by `mediaType`."""
+    note: Document = {
+        "@context": _context(),
+        "id": ids.post(post.id),
+        "type": "Note",
+        "attributedTo": {"id": ids.person(author.id), "type": "Person", "name": author.pseudonym},
+        "content": post.content,
+        "mediaType": "text/plain",
+        "published": iso(post.published),
+        "audience": post.subnet_uri,
+        "to": [post.subnet_uri],
+    }
+    if post.in_reply_to:
+        note["inReplyTo"] = post.in_reply_to
+    if post.updated:
+        note["updated"] = iso(post.updated)
+    return note
+
+
+def render_collection(items: list[Document]) -> Document:
+    return {
+        "@context": _context(),
+        "type": "Collection",
+        "totalItems": len(items),
+        "items": [{k: v for k, v in item.items() if k != "@context"} for item in items],
+    }
+
+
+def _activity(
+    ids: LocalIds, activity_id: str, kind: str, actor: str, obj: Any, **extra: Any
+) -> Document:
+    return {
+        "@context": _context(),
+        "id": ids.activity(activity_id),
+        "type": kind,
+        "actor": actor,
+        "object": obj,
+        **extra,
+    }
+
+
+def render_create(
+    ids: LocalIds,
+    activity_id: str,
+    *,
+    author_uri: str,
+    object_uri: str,
+    subnet_uri: str,
+    published: datetime,
+) -> Document:
+    """A member's post, by reference, sent to the subnet's home."""
+    return _activity(
+        ids,
+        activity_id,
+        "Create",
+        author_uri,
+        object_uri,
+        target=subnet_uri,
+        audience=subnet_uri,
+        to=[subnet_uri],
+        published=iso(published),
+    )
+
+
+def render_announce(
+    ids: LocalIds, activity_id: str, *, subnet_uri: str, object_uri: str, published: datetime
+) -> Document:
+    """The subnet's home passes a post (by reference) on to every partner node."""
+    return _activity(
+        ids,
+        activity_id,
+        "Announce",
+        subnet_uri,
+        object_uri,
+        audience=subnet_uri,
+        to=[f"{subnet_uri}/followers"],
+        published=iso(published),
+    )
+
+
+def render_join(ids: LocalIds, activity_id: str, *, member_uri: str, subnet_uri: str) -> Document:
+    return _activity(ids, activity_id, "Join", member_uri, subnet_uri, to=[subnet_uri])
+
+
+def render_update(
+    ids: LocalIds, activity_id: str, *, actor_uri: str, document: Document
+) -> Document:
+    body = {k: v for k, v in document.items() if k != "@context"}
+    return _activity(ids, activity_id, "Update", actor_uri, body, to=[f"{actor_uri}/followers"])

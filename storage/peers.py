@@ -1,0 +1,61 @@
+"""Agreed peer nodes and cached documents of actors that live on them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery, Peer, RemoteActor
+
+
+async def add_peer(s: AsyncSession, peer: Peer) -> Peer:
+    s.add(peer)
+    await s.flush()
+    return peer
+
+
+async def peer_by_host(s: AsyncSession, host: str) -> Peer | None:
+    return await s.scalar(select(Peer).where(Peer.host == host, Peer.state != "removed"))
+
+
+async def peer_by_id(s: AsyncSession, peer_id: str) -> Peer | None:
+    return await s.get(Peer, peer_id)
+
+
+async def peer_by_url(s: AsyncSession, url: str) -> Peer | None:
+    return await s.scalar(select(Peer).where(Peer.url == url))
+
+
+async def peer_by_instance_actor(s: AsyncSession, actor_uri: str) -> Peer | None:
+    return await s.scalar(select(Peer).where(Peer.instance_actor == actor_uri))
+
+
+async def list_peers(s: AsyncSession) -> Sequence[Peer]:
+    return (await s.scalars(select(Peer).order_by(Peer.name))).all()
+
+
+async def queue_lengths(s: AsyncSession) -> dict[str, int]:
+    """Deliveries not yet done, per peer id."""
+    rows = await s.execute(
+        select(Delivery.peer_id, func.count())
+        .where(Delivery.state == "pending")
+        .group_by(Delivery.peer_id)
+    )
+    return {peer_id: count for peer_id, count in rows.all()}
+
+
+async def remote_actor(s: AsyncSession, uri: str) -> RemoteActor | None:
+    return await s.get(RemoteActor, uri)
+
+
+async def save_remote_actor(s: AsyncSession, actor: RemoteActor) -> RemoteActor:
+    return await s.merge(actor)
+
+
+async def remote_actors(s: AsyncSession, uris: Sequence[str]) -> dict[str, RemoteActor]:
+    if not uris:
+        return {}
+    rows = await s.scalars(select(RemoteActor).where(RemoteActor.uri.in_(uris)))
+    return {row.uri: row for row in rows}

@@ -1,0 +1,71 @@
+"""Local accounts and browser sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Person, PersonalDetails, WebSession
+
+
+async def add_person(
+    s: AsyncSession, *, username: str, pseudonym: str, role: str, password_hash: str, now: datetime
+) -> Person:
+    person = Person(
+        username=username,
+        pseudonym=pseudonym,
+        role=role,
+        password_hash=password_hash,
+        created_at=now,
+    )
+    s.add(person)
+    await s.flush()
+    return person
+
+
+async def person_by_username(s: AsyncSession, username: str) -> Person | None:
+    return await s.scalar(select(Person).where(Person.username == username))
+
+
+async def person_by_id(s: AsyncSession, person_id: str) -> Person | None:
+    return await s.get(Person, person_id)
+
+
+async def set_personal_details(s: AsyncSession, details: PersonalDetails) -> None:
+    await s.merge(details)
+
+
+async def personal_details(s: AsyncSession, person_id: str) -> PersonalDetails | None:
+    return await s.get(PersonalDetails, person_id)
+
+
+async def add_web_session(
+    s: AsyncSession, *, token_hash: str, person_id: str, csrf_token: str, now: datetime
+) -> WebSession:
+    row = WebSession(
+        token_hash=token_hash,
+        person_id=person_id,
+        csrf_token=csrf_token,
+        created_at=now,
+        last_seen_at=now,
+    )
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def web_session(s: AsyncSession, token_hash: str) -> tuple[WebSession, Person] | None:
+    row = (
+        await s.execute(
+            select(WebSession, Person)
+            .join(Person, Person.id == WebSession.person_id)
+            .where(WebSession.token_hash == token_hash)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def delete_web_session(s: AsyncSession, token_hash: str) -> None:
+    await s.execute(delete(WebSession).where(WebSession.token_hash == token_hash))

@@ -1,0 +1,141 @@
+"""The outbox (`event`), outbound `delivery` and inbound `inbox_item` queues.
+
+Each queue row is a small state machine: workers *claim* due rows by taking a lease
+(`locked_until`), do the work outside the transaction, then record the outcome. On PostgreSQL
+claims use `FOR UPDATE SKIP LOCKED`, so several `sharon serve` processes never take the same
+row; on SQLite the single writer serialises claims. A crash leaves a lease that simply expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery, Event, InboxItem
+
+
+async def add_event(s: AsyncSession, kind: str, payload: dict[str, Any], now: datetime) -> None:
+    s.add(Event(kind=kind, payload=payload, created_at=now))
+
+
+async def claim_events(s: AsyncSession, limit: int) -> Sequence[Event]:
+    query = select(Event).where(Event.done.is_(False)).order_by(Event.id).limit(limit)
+    if s.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return (await s.scalars(query)).all()
+
+
+async def mark_events_done(s: AsyncSession, events: Sequence[Event]) -> None:
+    for event in events:
+        event.done = True
+
+
+async def add_deliveries(s: AsyncSession, rows: Sequence[Delivery]) -> None:
+    s.add_all(rows)
+
+
+def _due(model: type[Delivery] | type[InboxItem], now: datetime) -> Any:
+    return (
+        (model.state == "pending")
+        & (model.next_attempt_at <= now)
+        & or_(model.locked_until.is_(None), model.locked_until <= now)
+    )
+
+
+async def claim_deliveries(
+    s: AsyncSession, now: datetime, lease: timedelta, limit: int, skip_peers: Sequence[str] = ()
+) -> Sequence[Delivery]:
+    """Lease up to `limit` due deliveries, oldest first."""
+    query = select(Delivery).where(_due(Delivery, now))
+    if skip_peers:
+        query = query.where(Delivery.peer_id.not_in(skip_peers))
+    query = query.order_by(Delivery.next_attempt_at).limit(limit)
+    if s.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = (await s.scalars(query)).all()
+    for row in rows:
+        row.locked_until = now + lease
+    return rows
+
+
+async def finish_delivery(
+    s: AsyncSession,
+    delivery_id: str,
+    *,
+    state: str,
+    status: int | None,
+    attempts: int,
+    next_attempt_at: datetime,
+) -> None:
+    await s.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(
+            state=state,
+            last_status=status,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            locked_until=None,
+        )
+    )
+
+
+async def pending_deliveries(s: AsyncSession) -> int:
+    return len((await s.scalars(select(Delivery.id).where(Delivery.state == "pending"))).all())
+
+
+async def add_inbox_items(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert inbound activities, skipping ids already seen; returns the ids that were new."""
+    if not rows:
+        return set()
+    dialect = s.bind.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = await s.execute(
+        insert(InboxItem)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["activity_id"])
+        .returning(InboxItem.activity_id)
+    )
+    return set(result.scalars().all())
+
+
+async def claim_inbox_items(
+    s: AsyncSession, now: datetime, lease: timedelta, limit: int
+) -> Sequence[InboxItem]:
+    query = (
+        select(InboxItem).where(_due(InboxItem, now)).order_by(InboxItem.received_at).limit(limit)
+    )
+    if s.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = (await s.scalars(query)).all()
+    for row in rows:
+        row.locked_until = now + lease
+    return rows
+
+
+async def finish_inbox_item(
+    s: AsyncSession,
+    item_id: str,
+    *,
+    state: str,
+    attempts: int,
+    next_attempt_at: datetime,
+    error: str | None,
+) -> None:
+    await s.execute(
+        update(InboxItem)
+        .where(InboxItem.id == item_id)
+        .values(
+            state=state,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            locked_until=None,
+            last_error=error,
+        )
+    )
