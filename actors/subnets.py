@@ -154,6 +154,7 @@ async def summary(s: AsyncSession, ids: LocalIds, subnet_uri: str, node_name: st
         raise NotFound("That subnet is not known here.")
     home = await peer_store.peer_by_id(s, group.peer_id)
     known = {peer.instance_actor: peer.name for peer in await peer_store.list_peers(s)}
+    known[ids.instance] = node_name
     shared = tuple(known.get(partner, "another trust") for partner in group.partners)
     return SubnetSummary(subnet_uri, group.name, home.name if home else "", False, shared)
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import aiohttp
+from yarl import URL
 
 from actors.clock import Clock
 from federation.documents import ACTIVITY_JSON
@@ -87,7 +88,7 @@ class SignedClient:
         headers = self._headers(method, url, body, signer, scheme)
         async with self.http.request(
             method,
-            url,
+            URL(url, encoded=True),
             data=body,
             headers=headers,
             allow_redirects=False,

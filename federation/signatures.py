@@ -384,7 +384,7 @@ def _rfc9421_base(
     """The RFC 9421 §2.5 signature base for the inner list ``inner``, and its covered ids."""
     lines, covered, seen = [], [], set()
     for item in inner[0]:
-        name, params = item if isinstance(item, tuple) else (item, {})
+        name, params = item
         if not isinstance(name, str) or name != name.lower():
             raise MalformedSignature("component identifiers must be lowercase strings")
         ident = _ser_item(name, params)
@@ -398,7 +398,7 @@ def _rfc9421_base(
         if "\n" in value or "\r" in value:
             raise MalformedSignature(f"component {ident} contains a newline")
         lines.append(f"{ident}: {value}")
-        covered.append(ident[1:].replace('"', "", 1) if params else name)
+        covered.append(name + _ser_params(params) if params else name)
     lines.append('"@signature-params": ' + _ser_inner(inner))
     try:
         return "\n".join(lines).encode("ascii"), tuple(covered)

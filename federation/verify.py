@@ -34,7 +34,7 @@ class Verified:
 def request_url(request: web.Request, base_url: str) -> str:
     """The URL the peer signed: our public base URL plus the path and query it asked for."""
     scheme = urlsplit(base_url).scheme
-    return f"{scheme}://{request.host}{request.path_qs}"
+    return f"{scheme}://{request.host}{request.raw_path}"
 
 
 async def verify_request(

@@ -195,6 +195,87 @@ def test_rfc9421_vector_undeclared_rsa_algorithm_is_tried_from_key() -> None:
     verify(extract_vector(RFC_CASES["sig-b21"]), public_key("test-key-rsa-pss"))
 
 
+def base_lines(url: str, components: str, headers: dict[str, str] | None = None) -> list[str]:
+    """The signature base lines our parser builds for a request covering ``components``."""
+    request_headers = (headers or {}) | {
+        "Signature-Input": f'sig=({components});keyid="k"',
+        "Signature": "sig=:AAAA:",
+    }
+    return extract_signature("POST", url, request_headers).base.decode().split("\n")[:-1]
+
+
+def test_rfc9421_derived_components_follow_section_2_2() -> None:
+    url = "https://WWW.Example.com:443/path?param=value"
+    components = '"@method" "@target-uri" "@authority" "@scheme" "@request-target" "@path" "@query"'
+    assert base_lines(url, components) == [
+        '"@method": POST',
+        f'"@target-uri": {url}',
+        '"@authority": www.example.com',
+        '"@scheme": https',
+        '"@request-target": /path?param=value',
+        '"@path": /path',
+        '"@query": ?param=value',
+    ]
+    assert base_lines("http://a.example:8080", '"@authority" "@path" "@query"') == [
+        '"@authority": a.example:8080',
+        '"@path": /',
+        '"@query": ?',
+    ]
+
+
+def test_rfc9421_query_param_component_follows_section_2_2_8() -> None:
+    url = (
+        "https://example.com/parameters?var=this%20is%20a%20big%0Avalue"
+        "&bar=with+plus+whitespace&fa%C3%A7ade%22%3A%20=something"
+    )
+    names = ("var", "bar", "fa%C3%A7ade%22%3A%20")
+    components = " ".join(f'"@query-param";name="{name}"' for name in names)
+    assert base_lines(url, components) == [
+        '"@query-param";name="var": this%20is%20a%20big%0Avalue',
+        '"@query-param";name="bar": with%20plus%20whitespace',
+        '"@query-param";name="fa%C3%A7ade%22%3A%20": something',
+    ]
+    signed = extract_signature(
+        "POST", url, {"Signature-Input": f'sig=({components});keyid="k"', "Signature": "sig=:AA==:"}
+    )
+    assert signed.covered[0] == '@query-param;name="var"'
+
+
+def test_rfc9421_structured_field_components_follow_section_2_1() -> None:
+    headers = {
+        "Example-Dict": " a=1,    b=2;x=1;y=2,   c=(a   b   c)",
+        "Cache-Control": "max-age=60,   must-revalidate",  # a registered Dictionary field
+    }
+    components = (
+        '"example-dict" "cache-control";sf "example-dict";key="a" '
+        '"example-dict";key="b" "example-dict";key="c"'
+    )
+    assert base_lines("https://example.com/", components, headers) == [
+        '"example-dict": a=1,    b=2;x=1;y=2,   c=(a   b   c)',
+        '"cache-control";sf: max-age=60, must-revalidate',
+        '"example-dict";key="a": 1',
+        '"example-dict";key="b": 2;x=1;y=2',
+        '"example-dict";key="c": (a b c)',
+    ]
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        '"@method" "@method"',
+        '"@Method"',
+        '"@unknown"',
+        '"@status"',
+        '"date";bs',
+        '"date";sf',  # type of the field unknown
+        "@method",
+    ],
+)
+def test_rfc9421_unusable_component_lists_are_malformed(components: str) -> None:
+    with pytest.raises(MalformedSignature):
+        base_lines("https://example.com/", components, {"Date": "x"})
+
+
 # --- draft-cavage Appendix C ----------------------------------------------------------------
 
 

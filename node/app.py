@@ -1,0 +1,117 @@
+"""The application factory: everything a node does is wired here, for the CLI and every test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from argon2 import PasswordHasher
+
+from actors.clock import Clock, utcnow
+from actors.ids import LocalIds
+from federation.cache import TTLCache
+from federation.client import SignedClient
+from federation.delivery import Deliverer
+from federation.inbox import MAX_BODY, InboxRoute, InboxWriter
+from federation.keys import NodeKeys
+from federation.processing import Processor
+from federation.reading import LiveResolver
+from federation.remote import Directory
+from federation.routes import FederationRoutes
+from node.settings import Settings
+from storage.engine import Database
+from webui import setup as webui_setup
+from webui.context import WebContext
+
+log = logging.getLogger(__name__)
+
+DATABASE = web.AppKey("database", Database)
+DELIVERER = web.AppKey("deliverer", Deliverer)
+PROCESSOR = web.AppKey("processor", Processor)
+RESOLVER = web.AppKey("resolver", LiveResolver)
+
+
+async def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    run_workers: bool = True,
+    assets_dir: Path | None = None,
+    hasher: PasswordHasher | None = None,
+) -> web.Application:
+    """Build a node. Workers (inbox writer, processor, deliverer) start and stop with the app."""
+    ids = LocalIds(settings.url)
+    keys = NodeKeys.load(settings.data_dir)
+    db = Database.connect(settings.database_url)
+    http = aiohttp.ClientSession(
+        headers={"User-Agent": "sharon-node/0.1"}, connector=aiohttp.TCPConnector(limit=256)
+    )
+    client = SignedClient(http, keys, clock)
+    directory = Directory(db, client, ids, clock)
+    writer = InboxWriter(db)
+    outbox_wake = asyncio.Event()
+    processor = Processor(db, ids, directory, clock, writer.wake, outbox_wake)
+    deliverer = Deliverer(db, ids, keys, client, clock, outbox_wake)
+    resolver = LiveResolver(
+        db,
+        ids,
+        client,
+        TTLCache(
+            max_entries=settings.cache_entries,
+            ttl=timedelta(seconds=settings.cache_ttl_seconds),
+            clock=clock,
+        ),
+    )
+
+    app = web.Application(client_max_size=MAX_BODY, middlewares=webui_setup.MIDDLEWARES)
+    app[DATABASE] = db
+    app[DELIVERER] = deliverer
+    app[PROCESSOR] = processor
+    app[RESOLVER] = resolver
+    FederationRoutes(
+        db,
+        ids,
+        keys,
+        directory,
+        InboxRoute(directory, writer, settings.url, clock),
+        clock,
+        settings.trust_name,
+    ).register(app)
+    webui_setup.setup(
+        app,
+        WebContext(
+            db=db,
+            ids=ids,
+            resolver=resolver,
+            hasher=hasher or PasswordHasher(),
+            clock=clock,
+            trust_name=settings.trust_name,
+            crisis_numbers=settings.crisis_numbers,
+            secure_cookies=settings.secure_cookies,
+            assets_dir=assets_dir or webui_setup.default_assets_dir(),
+        ),
+    )
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        jobs: list[Coroutine[Any, Any, None]] = [writer.run()]
+        if run_workers:
+            jobs += [processor.run(), deliverer.run()]
+        tasks = [asyncio.create_task(job) for job in jobs]
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await http.close()
+        await db.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,160 @@
+"""`sharon`: the trust admin's command line (like Mastodon's tootctl).
+
+Every failure prints one line starting `sharon: ` and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from actors.errors import ActorError
+from node import demo, manage
+from node.app import create_app
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_file:
+        try:
+            return Path(args.password_file).read_text().rstrip("\r\n")
+        except OSError as error:
+            raise manage.ManageError(
+                f"cannot read {args.password_file}: {error.strerror}"
+            ) from None
+    if sys.stdin.isatty():
+        return getpass.getpass("Password: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _serve(directory: Path) -> None:
+    settings = manage.settings_for(directory)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    host, port = settings.bind
+    print(f"{settings.trust_name}: serving {settings.url}", flush=True)
+    web.run_app(create_app(settings), host=host, port=port, print=None)
+
+
+def _run(args: argparse.Namespace) -> None:
+    command = args.command
+    if command == "init":
+        settings = manage.init_node(
+            Path(args.dir), url=args.url, name=args.name, database_url=args.database_url
+        )
+        print(f"Created node {settings.trust_name} at {settings.url} in {args.dir}")
+    elif command == "serve":
+        _serve(Path(args.dir))
+    elif command == "demo":
+        demo.main(base_port=args.port)
+    elif command == "user":
+        person_id = asyncio.run(
+            manage.add_user(
+                Path(args.dir), args.username, args.role, _password(args), args.pseudonym
+            )
+        )
+        print(f"Added {args.role} {args.username} ({person_id})")
+    elif command == "peer" and args.peer_command == "add":
+        peer = asyncio.run(manage.peer_add(Path(args.dir), args.peer_url))
+        print(f"Agreed to federate with {peer.name} ({peer.url}); key {peer.key_fingerprint}")
+    elif command == "peer":
+        rows = asyncio.run(manage.peer_list(Path(args.dir)))
+        if not rows:
+            print("No peers yet. Add one with: sharon peer add DIR PEER_URL")
+        for peer, queued in rows:
+            last = (
+                peer.last_success_at.isoformat(timespec="seconds")
+                if peer.last_success_at
+                else "never"
+            )
+            print(
+                f"{peer.url}\t{peer.name}\tstate={peer.state}\tqueued={queued}\tlast_success={last}"
+            )
+    elif command == "subnet" and args.subnet_command == "create":
+        uri = asyncio.run(manage.subnet_create(Path(args.dir), args.slug, args.name))
+        print(f"Created subnet {uri}")
+    elif command == "subnet" and args.subnet_command == "share":
+        added = asyncio.run(manage.subnet_share(Path(args.dir), args.slug, args.peer_url))
+        print(f"Shared {args.slug} with {args.peer_url}" if added else "Already shared")
+    elif command == "subnet" and args.subnet_command == "add":
+        uri = asyncio.run(manage.subnet_add(Path(args.dir), args.subnet, args.username))
+        print(f"Added {args.username} to {uri}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="sharon", description="Run and manage a SHaRON node.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a new node in DIR")
+    init.add_argument("dir")
+    init.add_argument(
+        "--url", required=True, help="public base URL, e.g. https://sharon.example.nhs.uk"
+    )
+    init.add_argument("--name", required=True, help="the trust's name")
+    init.add_argument("--database-url", help="postgresql://… (default: SQLite in DIR)")
+
+    serve = sub.add_parser("serve", help="run the node")
+    serve.add_argument("dir")
+
+    demo = sub.add_parser("demo", help="three trusts on 127.0.0.1, until Ctrl-C")
+    demo.add_argument("--port", type=int, default=8701, help="first port (default 8701)")
+
+    user = sub.add_parser("user", help="manage people").add_subparsers(
+        dest="user_command", required=True
+    )
+    add = user.add_parser("add", help="add a person (password from stdin or --password-file)")
+    add.add_argument("dir")
+    add.add_argument("username")
+    add.add_argument(
+        "--role", required=True, choices=["admin", "clinician", "patient", "carer", "professional"]
+    )
+    add.add_argument("--password-file")
+    add.add_argument("--pseudonym", help="name others see (default: the username)")
+
+    peer = sub.add_parser("peer", help="agreed peer nodes").add_subparsers(
+        dest="peer_command", required=True
+    )
+    peer_add = peer.add_parser("add", help="agree to federate with a node")
+    peer_add.add_argument("dir")
+    peer_add.add_argument("peer_url")
+    peer.add_parser("list", help="peers and their health").add_argument("dir")
+
+    subnet = sub.add_parser("subnet", help="subnets").add_subparsers(
+        dest="subnet_command", required=True
+    )
+    create = subnet.add_parser("create", help="create a subnet hosted here")
+    create.add_argument("dir")
+    create.add_argument("slug")
+    create.add_argument("--name", required=True)
+    share = subnet.add_parser("share", help="share a subnet with an agreed peer")
+    share.add_argument("dir")
+    share.add_argument("slug")
+    share.add_argument("peer_url")
+    member = subnet.add_parser(
+        "add", help="add a person here to a subnet (slug, or URI/handle elsewhere)"
+    )
+    member.add_argument("dir")
+    member.add_argument("subnet")
+    member.add_argument("username")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        _run(args)
+    except (manage.ManageError, ActorError) as error:
+        print(f"sharon: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""A trust admin's operations on a node's data directory, shared by the CLI, the demo and tests.
+
+Each opens the node's database, does one unit of work, and closes it again; they work while
+`sharon serve` runs (the server's workers pick up the events they record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from argon2 import PasswordHasher
+
+from actors import people, subnets
+from actors.clock import utcnow
+from actors.ids import LocalIds
+from federation.client import SignedClient
+from federation.keys import NodeKeys
+from federation.peering import PeeringError, add_peer, find_remote_subnet, normalise_url
+from federation.remote import Directory
+from node.settings import CONFIG, Settings, SettingsError, load, render_toml
+from storage import peers as peer_store
+from storage import people as people_store
+from storage.engine import Database
+from storage.migrate import upgrade
+from storage.models import Peer
+
+
+class ManageError(Exception):
+    """An admin request that cannot be done; the message is one line for the terminal."""
+
+
+def init_node(directory: Path, *, url: str, name: str, database_url: str | None = None) -> Settings:
+    """Create a node in an empty or new directory: settings, keys (0600) and the schema."""
+    try:
+        base = normalise_url(url)
+    except PeeringError as error:
+        raise ManageError(str(error)) from None
+    if not name.strip():
+        raise ManageError("give the trust's name with --name")
+    if (directory / CONFIG).exists() or (directory.exists() and any(directory.iterdir())):
+        raise ManageError(f"{directory} already exists and is not empty; choose a new directory")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    database_url = database_url or f"sqlite:///{(directory / 'sharon.sqlite3').resolve()}"
+    NodeKeys.generate().save(directory)
+    (directory / CONFIG).write_text(render_toml(base, name.strip(), database_url))
+    try:
+        upgrade(database_url)
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"
+        raise ManageError(f"could not create the database: {reason}") from None
+    return load(directory, environ={})
+
+
+def settings_for(directory: Path) -> Settings:
+    try:
+        return load(directory)
+    except SettingsError as error:
+        raise ManageError(str(error)) from None
+
+
+@dataclass
+class Node:
+    settings: Settings
+    db: Database
+    ids: LocalIds
+
+
+@asynccontextmanager
+async def opened(directory: Path) -> AsyncIterator[Node]:
+    settings = settings_for(directory)
+    db = Database.connect(settings.database_url)
+    try:
+        yield Node(settings, db, LocalIds(settings.url))
+    finally:
+        await db.close()
+
+
+async def add_user(
+    directory: Path,
+    username: str,
+    role: str,
+    password: str,
+    pseudonym: str | None = None,
+    hasher: PasswordHasher | None = None,
+) -> str:
+    async with opened(directory) as node, node.db.transaction() as s:
+        person = await people.add_person(
+            s,
+            hasher or PasswordHasher(),
+            username=username,
+            role=role,
+            password=password,
+            now=utcnow(),
+            pseudonym=pseudonym,
+        )
+        return person.id
+
+
+async def peer_add(directory: Path, url: str) -> Peer:
+    async with opened(directory) as node, aiohttp.ClientSession() as http:
+        try:
+            return await add_peer(node.db, http, node.ids, url, utcnow())
+        except PeeringError as error:
+            raise ManageError(str(error)) from None
+
+
+async def peer_list(directory: Path) -> list[tuple[Peer, int]]:
+    async with opened(directory) as node, node.db.transaction() as s:
+        queues = await peer_store.queue_lengths(s)
+        return [(peer, queues.get(peer.id, 0)) for peer in await peer_store.list_peers(s)]
+
+
+async def subnet_create(directory: Path, slug: str, name: str) -> str:
+    async with opened(directory) as node, node.db.transaction() as s:
+        subnet = await subnets.create_subnet(s, slug=slug, name=name, now=utcnow())
+        return node.ids.subnet(subnet.slug)
+
+
+async def subnet_share(directory: Path, slug: str, peer_url: str) -> bool:
+    async with opened(directory) as node, node.db.transaction() as s:
+        try:
+            peer = await peer_store.peer_by_url(s, normalise_url(peer_url))
+        except PeeringError as error:
+            raise ManageError(str(error)) from None
+        if peer is None:
+            raise ManageError(f"{peer_url} is not an agreed peer; run `sharon peer add` first")
+        return await subnets.share_subnet(s, slug=slug, peer=peer, now=utcnow())
+
+
+async def subnet_add(directory: Path, subnet: str, username: str) -> str:
+    """Add a local person to a local subnet (by slug) or one on a partner (by URI or handle)."""
+    async with opened(directory) as node:
+        async with node.db.transaction() as s:
+            person = await people_store.person_by_username(s, username)
+        if person is None:
+            raise ManageError(f"there is no user called {username!r} on this node")
+        if "@" not in subnet and "://" not in subnet:
+            async with node.db.transaction() as s:
+                await subnets.add_local_member(
+                    s, node.ids, slug=subnet, person=person, now=utcnow()
+                )
+            return node.ids.subnet(subnet)
+        keys = NodeKeys.load(node.settings.data_dir)
+        async with aiohttp.ClientSession() as http:
+            client = SignedClient(http, keys, utcnow)
+            directory_ = Directory(node.db, client, node.ids, utcnow)
+            try:
+                group = await find_remote_subnet(node.db, http, directory_, subnet)
+            except PeeringError as error:
+                raise ManageError(str(error)) from None
+        async with node.db.transaction() as s:
+            await subnets.join_remote_subnet(s, node.ids, group=group, person=person, now=utcnow())
+        return group.uri

@@ -1,0 +1,205 @@
+"""Fixtures: real nodes on 127.0.0.1 ports, each with its own database (SQLite by default, a
+fresh PostgreSQL database per node when SHARON_TEST_DATABASE_URL is set), and a browser-like
+HTTP client that signs in through the web UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from actors.clock import utcnow
+from federation.client import SignedClient
+from federation.keys import NodeKeys
+from node import manage
+from node.app import create_app
+from node.settings import Settings
+from storage.engine import Database
+from storage.models import Base
+
+PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+PASSWORD = "a-long-enough-password"
+VECTORS = Path(
+    os.environ.get("SHARON_VECTORS_DIR", Path(__file__).resolve().parents[2] / "shared" / "vectors")
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class TestNode:
+    __test__ = False
+    name: str
+    directory: Path
+    settings: Settings
+    runner: web.AppRunner
+    db: Database
+
+    @property
+    def url(self) -> str:
+        return self.settings.url
+
+    @property
+    def sqlite_files(self) -> list[Path]:
+        return sorted(self.directory.glob("sharon.sqlite3*"))
+
+    async def add_user(self, username: str, role: str, pseudonym: str | None = None) -> str:
+        return await manage.add_user(
+            self.directory, username, role, PASSWORD, pseudonym, hasher=FAST_HASHER
+        )
+
+    async def all_rows_text(self) -> str:
+        """Every row of every table, as text: for proving what a node does (not) hold."""
+        chunks = []
+        async with self.db.transaction() as s:
+            for table in Base.metadata.sorted_tables:
+                for row in (await s.execute(select(table))).all():
+                    chunks.append(repr(tuple(row)))
+        return "\n".join(chunks)
+
+    async def count(self, model: Any) -> int:
+        async with self.db.transaction() as s:
+            return len((await s.execute(select(model))).all())
+
+    def signed_client(self, http: aiohttp.ClientSession) -> SignedClient:
+        return SignedClient(http, NodeKeys.load(self.directory), utcnow)
+
+
+async def _database_url(directory: Path, created: list[str]) -> str | None:
+    if not PG_URL:
+        return None
+    name = f"sharon_test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    created.append(name)
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def _drop_databases(names: list[str]) -> None:
+    if not names:
+        return
+    connection = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for name in names:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+StartNode = Callable[[str], Awaitable[TestNode]]
+
+
+@pytest.fixture
+async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
+    """Start a real node (init, serve on a free loopback port); all stop at the end."""
+    nodes: list[TestNode] = []
+    databases: list[str] = []
+
+    async def start(name: str) -> TestNode:
+        directory = tmp_path / f"node-{len(nodes) + 1}"
+        database_url = await _database_url(directory, databases)
+        port = free_port()
+        settings = await asyncio.to_thread(
+            manage.init_node,
+            directory,
+            url=f"http://127.0.0.1:{port}",
+            name=name,
+            database_url=database_url,
+        )
+        runner = web.AppRunner(await create_app(settings, hasher=FAST_HASHER), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        node = TestNode(name, directory, settings, runner, Database.connect(settings.database_url))
+        nodes.append(node)
+        return node
+
+    yield start
+    for node in nodes:
+        await node.runner.cleanup()
+        await node.db.close()
+    await _drop_databases(databases)
+
+
+async def peer_all(*nodes: TestNode) -> None:
+    for left in nodes:
+        for right in nodes:
+            if left is not right:
+                await manage.peer_add(left.directory, right.url)
+
+
+class Browser:
+    """A person's browser: a cookie jar and forms with their CSRF tokens."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+        self.http = http
+        self.base = base
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with self.http.get(self.base + path, allow_redirects=True) as response:
+            return response.status, await response.text()
+
+    async def submit(self, page_path: str, action: str, fields: dict[str, str]) -> tuple[int, str]:
+        _, html = await self.get(page_path)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert token, f"no CSRF token on {page_path}"
+        async with self.http.post(
+            self.base + action, data={"csrf_token": token.group(1), **fields}
+        ) as response:
+            return response.status, await response.text()
+
+    async def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        status, html = await self.submit(
+            "/sign-in", "/sign-in", {"username": username, "password": password}
+        )
+        assert status == 200 and "My subnets" in html, html[:500]
+
+
+BrowserFactory = Callable[[TestNode], Browser]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[BrowserFactory]:
+    sessions: list[aiohttp.ClientSession] = []
+
+    def make(node: TestNode) -> Browser:
+        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        sessions.append(http)
+        return Browser(http, node.url)
+
+    yield make
+    for http in sessions:
+        await http.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> float:
+    """Poll `check` until true; returns the seconds it took (fails the test after `within`)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while True:
+        if await check():
+            return loop.time() - start
+        if loop.time() - start > within:
+            pytest.fail(f"condition not met within {within} s")
+        await asyncio.sleep(0.05)
