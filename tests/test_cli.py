@@ -1,0 +1,56 @@
+"""The admin CLI: clear one-line errors and non-zero exits for impossible requests."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from node.cli import main
+
+
+def test_init_creates_a_node_with_private_keys_and_refuses_to_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = tmp_path / "trust"
+    assert main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"]) == 0
+    for key in node.glob("instance-*.pem"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert (node / "sharon.toml").is_file() and (node / "sharon.sqlite3").is_file()
+    assert main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Again"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_bad_requests_print_one_line_and_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = tmp_path / "trust"
+    main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"])
+    capsys.readouterr()
+    password = tmp_path / "pw"
+    password.write_text("short\n")
+    cases = [
+        ["user", "add", str(node), "sam", "--role", "carer", "--password-file", str(password)],
+        ["subnet", "create", str(node), "Not A Slug", "--name", "X"],
+        ["subnet", "share", str(node), "nope", "http://127.0.0.1:1"],
+        ["subnet", "add", str(node), "nope", "nobody"],
+        ["peer", "list", str(tmp_path / "missing")],
+        ["init", str(tmp_path / "other"), "--url", "ftp://x", "--name", "X"],
+    ]
+    for argv in cases:
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("sharon: ") and "\n" not in err, (argv, err)
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "node.cli", "peer", "list", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and "not a SHaRON node directory" in result.stderr

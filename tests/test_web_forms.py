@@ -1,0 +1,90 @@
+"""Web forms: CSRF protection, sign-in errors, security headers, sign-out."""
+
+from __future__ import annotations
+
+import aiohttp
+from conftest import BrowserFactory, StartNode
+
+from node import manage
+from storage.models import Post
+
+
+async def test_post_form_without_csrf_token_is_403_and_writes_nothing(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("sam", "carer")
+    subnet = await manage.subnet_create(a.directory, "carers", "Carers")
+    await manage.subnet_add(a.directory, "carers", "sam")
+    sam = browser(a)
+    await sam.sign_in("sam")
+    data = {"subnet": subnet, "content": "no token here"}
+    async with sam.http.post(f"{a.url}/subnet/posts", data=data) as response:
+        status, text = response.status, await response.text()
+    assert status == 403 and "did not come from this site" in text
+    async with sam.http.post(
+        f"{a.url}/subnet/posts", data={**data, "csrf_token": "forged"}
+    ) as response:
+        assert response.status == 403
+    assert await a.count(Post) == 0
+
+
+async def test_sign_in_without_csrf_cookie_is_refused(start_node: StartNode) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("sam", "carer")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{a.url}/sign-in", data={"username": "sam", "password": "x", "csrf_token": "guess"}
+        ) as response,
+    ):
+        assert response.status == 403
+
+
+async def test_wrong_password_shows_an_error_summary(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("sam", "carer")
+    status, html = await browser(a).submit(
+        "/sign-in", "/sign-in", {"username": "sam", "password": "not-the-password"}
+    )
+    assert status == 400
+    assert "There is a problem" in html and "The username or password is not right" in html
+
+
+async def test_pages_carry_strict_security_headers_and_crisis_help(start_node: StartNode) -> None:
+    a = await start_node("Berkshire Healthcare")
+    async with aiohttp.ClientSession() as http, http.get(f"{a.url}/sign-in") as response:
+        html = await response.text()
+        headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "Need help now?" in html and "116 123" in html
+    assert "/nhsuk/nhsuk-frontend.min.css" in html
+    cookie = headers.getall("Set-Cookie")[0]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+async def test_signing_out_ends_the_session(start_node: StartNode, browser: BrowserFactory) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("sam", "carer")
+    sam = browser(a)
+    await sam.sign_in("sam")
+    status, html = await sam.submit("/sign-out", "/sign-out", {})
+    assert status == 200 and "Sign in" in html
+    status, html = await sam.get("/")
+    assert "Use the username and password" in html
+
+
+async def test_nhs_frontend_assets_are_served_by_the_node(start_node: StartNode) -> None:
+    a = await start_node("Berkshire Healthcare")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{a.url}/nhsuk/nhsuk-frontend.min.css") as response:
+            assert response.status == 200 and ".nhsuk-header" in await response.text()
+        async with http.get(f"{a.url}/nhsuk/nhsuk-frontend.min.js") as response:
+            assert response.status == 200
