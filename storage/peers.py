@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, Peer, RemoteActor
@@ -51,7 +53,17 @@ async def remote_actor(s: AsyncSession, uri: str) -> RemoteActor | None:
 
 
 async def save_remote_actor(s: AsyncSession, actor: RemoteActor) -> RemoteActor:
-    return await s.merge(actor)
+    """Insert or refresh a cached actor atomically (two fetches of one actor may race)."""
+    values = {column.key: getattr(actor, column.key) for column in RemoteActor.__table__.columns}
+    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(RemoteActor).values(values)
+    await s.execute(
+        statement.on_conflict_do_update(
+            index_elements=["uri"],
+            set_={key: statement.excluded[key] for key in values if key != "uri"},
+        )
+    )
+    return actor
 
 
 async def remote_actors(s: AsyncSession, uris: Sequence[str]) -> dict[str, RemoteActor]:

@@ -88,3 +88,19 @@ async def test_nhs_frontend_assets_are_served_by_the_node(start_node: StartNode)
             assert response.status == 200 and ".nhsuk-header" in await response.text()
         async with http.get(f"{a.url}/nhsuk/nhsuk-frontend.min.js") as response:
             assert response.status == 200
+
+
+async def test_empty_post_shows_an_error_and_keeps_the_page(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("sam", "carer")
+    subnet = await manage.subnet_create(a.directory, "carers", "Carers")
+    await manage.subnet_add(a.directory, "carers", "sam")
+    sam = browser(a)
+    await sam.sign_in("sam")
+    page = f"/subnet?id={subnet}"
+    status, html = await sam.submit(page, "/subnet/posts", {"subnet": subnet, "content": "  "})
+    assert status == 400
+    assert "There is a problem" in html and "Write something before posting." in html
+    assert await a.count(Post) == 0

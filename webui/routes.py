@@ -128,11 +128,10 @@ async def sign_out(request: web.Request) -> web.Response:
 
 
 async def subnet_page(
-    request: web.Request, *, errors: list | None = None, draft: str = ""
+    request: web.Request, uri: str, *, errors: list | None = None, draft: str = ""
 ) -> web.Response:
     person = require_person(request)
     ctx = request.app[WEB]
-    uri = request.query.get("id", "")
     try:
         async with ctx.db.transaction() as s:
             summary = await subnets.subnet_for_member(s, ctx.ids, person, uri, ctx.trust_name)
@@ -157,7 +156,7 @@ async def subnet_page(
 
 
 async def subnet(request: web.Request) -> web.Response:
-    return await subnet_page(request)
+    return await subnet_page(request, request.query.get("id", ""))
 
 
 async def write_post(request: web.Request) -> web.Response:
@@ -176,9 +175,8 @@ async def write_post(request: web.Request) -> web.Response:
             text="There is no such subnet, or you are not a member of it."
         ) from None
     except (Invalid, NotPermitted) as error:
-        request = request.clone(rel_url=subnet_href(uri))
         return await subnet_page(
-            request, errors=[{"text": str(error), "href": "#content"}], draft=content
+            request, uri, errors=[{"text": str(error), "href": "#content"}], draft=content
         )
     except ActorError as error:
         raise web.HTTPBadRequest(text=str(error)) from None
