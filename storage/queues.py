@@ -48,6 +48,18 @@ def _due(model: type[Delivery] | type[InboxItem], now: datetime) -> Any:
     )
 
 
+async def _claim(
+    s: AsyncSession, query: Any, now: datetime, lease: timedelta
+) -> Sequence[Delivery] | Sequence[InboxItem]:
+    """Run a query for due rows and lease them; PostgreSQL skips rows another worker holds."""
+    if s.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = (await s.scalars(query)).all()
+    for row in rows:
+        row.locked_until = now + lease
+    return rows
+
+
 async def claim_deliveries(
     s: AsyncSession, now: datetime, lease: timedelta, limit: int, skip_peers: Sequence[str] = ()
 ) -> Sequence[Delivery]:
@@ -55,13 +67,7 @@ async def claim_deliveries(
     query = select(Delivery).where(_due(Delivery, now))
     if skip_peers:
         query = query.where(Delivery.peer_id.not_in(skip_peers))
-    query = query.order_by(Delivery.next_attempt_at).limit(limit)
-    if s.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = (await s.scalars(query)).all()
-    for row in rows:
-        row.locked_until = now + lease
-    return rows
+    return await _claim(s, query.order_by(Delivery.next_attempt_at).limit(limit), now, lease)  # type: ignore[return-value]
 
 
 async def finish_delivery(
@@ -108,15 +114,11 @@ async def add_inbox_items(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> se
 async def claim_inbox_items(
     s: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> Sequence[InboxItem]:
+    """Lease up to `limit` due inbound activities, in the order they arrived."""
     query = (
         select(InboxItem).where(_due(InboxItem, now)).order_by(InboxItem.received_at).limit(limit)
     )
-    if s.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = (await s.scalars(query)).all()
-    for row in rows:
-        row.locked_until = now + lease
-    return rows
+    return await _claim(s, query, now, lease)  # type: ignore[return-value]
 
 
 async def finish_inbox_item(

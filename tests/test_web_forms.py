@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import aiohttp
-from conftest import BrowserFactory, StartNode
+from conftest import Browser, BrowserFactory, StartNode, TestNode
 
 from node import manage
 from storage.models import Post
 
 
-async def test_post_form_without_csrf_token_is_403_and_writes_nothing(
+async def _signed_in_member(
     start_node: StartNode, browser: BrowserFactory
-) -> None:
+) -> tuple[TestNode, str, Browser]:
+    """A node with a subnet, and its member sam signed in to it."""
     a = await start_node("Berkshire Healthcare")
     await a.add_user("sam", "carer")
     subnet = await manage.subnet_create(a.directory, "carers", "Carers")
     await manage.subnet_add(a.directory, "carers", "sam")
     sam = browser(a)
     await sam.sign_in("sam")
+    return a, subnet, sam
+
+
+async def test_post_form_without_csrf_token_is_403_and_writes_nothing(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a, subnet, sam = await _signed_in_member(start_node, browser)
     data = {"subnet": subnet, "content": "no token here"}
     async with sam.http.post(f"{a.url}/subnet/posts", data=data) as response:
         status, text = response.status, await response.text()
@@ -93,12 +101,7 @@ async def test_nhs_frontend_assets_are_served_by_the_node(start_node: StartNode)
 async def test_empty_post_shows_an_error_and_keeps_the_page(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
-    a = await start_node("Berkshire Healthcare")
-    await a.add_user("sam", "carer")
-    subnet = await manage.subnet_create(a.directory, "carers", "Carers")
-    await manage.subnet_add(a.directory, "carers", "sam")
-    sam = browser(a)
-    await sam.sign_in("sam")
+    a, subnet, sam = await _signed_in_member(start_node, browser)
     page = f"/subnet?id={subnet}"
     status, html = await sam.submit(page, "/subnet/posts", {"subnet": subnet, "content": "  "})
     assert status == 400
