@@ -82,6 +82,7 @@ from federation.jsonld import CANONICAL_CONTEXT
 from federation.keys import NodeKeys
 from federation.signatures import sign_request
 from node import manage
+from node.settings import Settings
 from storage.engine import Database
 from storage.models import Delivery, InboxItem, Peer, new_id
 
@@ -104,11 +105,12 @@ class Plan:
     outbound_9421: int
     outbound_cavage: int
     deliverer_each: int
-    phase_timeout: float
+    load_timeout: float
+    drain_timeout: float
 
 
-FULL = Plan(2.0, 5.0, 64, 20_000, 5_000, 50, 4, 10_000, 5_000, 5_000, 240.0)
-QUICK = Plan(1.0, 3.0, 64, 4_000, 1_000, 20, 4, 3_000, 1_500, 1_500, 60.0)
+FULL = Plan(2.0, 5.0, 64, 10_000, 3_000, 50, 4, 10_000, 5_000, 5_000, 120.0, 90.0)
+QUICK = Plan(1.0, 3.0, 64, 2_000, 500, 20, 4, 3_000, 1_500, 1_000, 60.0, 5.0)
 
 
 @dataclass
@@ -561,20 +563,6 @@ def join_done(engine: Engine) -> bool:
     return "done" in states
 
 
-def settle(a_db: Engine, b_db: Engine, timeout: float) -> bool:
-    """Wait until neither node has inbox items or deliveries left to work on."""
-
-    def idle() -> bool:
-        return (
-            inbox_states(a_db).get("pending", 0) == 0
-            and delivery_states(a_db).get("pending", 0) == 0
-            and inbox_states(b_db).get("pending", 0) == 0
-            and delivery_states(b_db).get("pending", 0) == 0
-        )
-
-    return wait_until(idle, timeout, every=0.2)
-
-
 def processing_span(engine: Engine, prefix: str) -> tuple[int, float] | None:
     """Items finished and seconds from the first received to the last finished (A's clock)."""
     like = InboxItem.activity_id.like(prefix + "%")
@@ -588,134 +576,105 @@ def processing_span(engine: Engine, prefix: str) -> tuple[int, float] | None:
     return int(count), (last - first).total_seconds()
 
 
-def announce_span(engine: Engine, since: datetime) -> tuple[int, float] | None:
-    """A's Announce deliveries to B made since `since`: count and created→last done seconds."""
-    query = select(
-        func.count(), func.min(Delivery.created_at), func.max(Delivery.next_attempt_at)
-    ).where(Delivery.state == "done", Delivery.created_at >= since)
-    with engine.connect() as connection:
-        count, first, last = connection.execute(query).one()
-    if not count or first is None or last is None:
-        return None
-    return int(count), (last - first).total_seconds()
-
-
 def inbound_phase(
-    plan: Plan,
-    procs: Processes,
-    a: ServedNode,
-    b: ServedNode,
-    engines: tuple[Engine, Engine],
-    setup: tuple[str, str],
-    scheme: str,
-    count: int,
-    figures: Figures,
+    plan: Plan, procs: Processes, root: Path, scheme: str, figures: Figures, profile: Path | None
 ) -> None:
-    a_db, b_db = engines
-    subnet, actor = setup
-    tag = f"{scheme}-{uuid.uuid4().hex[:8]}"
-    prefix = f"{b.url}/activities/{tag}-"
-    job = {
-        "kind": "inbox",
-        "scheme": scheme,
-        "b_dir": str(b.directory),
-        "b_url": b.url,
-        "inbox": f"{a.url}/inbox",
-        "actor": actor,
-        "subnet": subnet,
-        "count": count,
-        "warmup": plan.warmup,
-        "tag": tag,
-        "concurrency": plan.concurrency,
-        "seconds": plan.phase_timeout,
-    }
+    """A fresh pair of nodes; K signed Creates from B's user to A's inbox; A drains them."""
     label = "9421" if scheme == "rfc9421" else "cavage"
-    say(f"   {label}: pre-signing {count:,} activities in the load generator, then POSTing")
-    since = datetime.now(UTC)
-    cpu_before = cpu_seconds(a.process.pid)
-    result = run_load(procs, job, plan.phase_timeout * 2 + 120)
-    cpu_after = cpu_seconds(a.process.pid)
-    accepted = result["statuses"].get("202", 0)
-    rate = accepted / result["elapsed"]
-    say(f"   pre-signed in {result['presign_seconds']:.1f} s; warm-up {result['warmup_statuses']}")
+    count = plan.inbound_9421 if scheme == "rfc9421" else plan.inbound_cavage
+    phase = root / label
+    phase.mkdir()
+    a = start_node(procs, phase, "A", profile)
+    b = start_node(procs, phase, "B")
+    a_db = read_only(a.database)
     say(
-        f"   {accepted:,} accepted of {sum(result['statuses'].values()):,} in "
-        f"{result['elapsed']:.2f} s: {rate:,.0f}/s, p50 {result['p50_ms']:.1f} ms, "
-        f"p99 {result['p99_ms']:.1f} ms; statuses {result['statuses']}"
+        f"   {label}: A {a.url}, B {b.url}" + (f"; A under cProfile → {profile}" if profile else "")
     )
-    if cpu_before is not None and cpu_after is not None and accepted:
-        per = (cpu_after - cpu_before) / accepted * 1000
-        busy = (cpu_after - cpu_before) / result["elapsed"]
+    try:
+        subnet, actor = asyncio.run(federate(a, b))
+        if not wait_until(lambda: join_done(a_db), 30):
+            raise RuntimeError("B's Join did not reach A within 30 s")
+        tag = f"{label}-{uuid.uuid4().hex[:8]}"
+        prefix = f"{b.url}/activities/{tag}-"
+        job = {
+            "kind": "inbox",
+            "scheme": scheme,
+            "b_dir": str(b.directory),
+            "b_url": b.url,
+            "inbox": f"{a.url}/inbox",
+            "actor": actor,
+            "subnet": subnet,
+            "count": count,
+            "warmup": plan.warmup,
+            "tag": tag,
+            "concurrency": plan.concurrency,
+            "seconds": plan.load_timeout,
+        }
+        say(f"   {label}: pre-signing {count:,} Creates in the load generator, then POSTing")
+        cpu_before = cpu_seconds(a.process.pid)
+        result = run_load(procs, job, plan.load_timeout + 120)
+        cpu_after = cpu_seconds(a.process.pid)
+        accepted = result["statuses"].get("202", 0)
+        rate = accepted / result["elapsed"]
         say(
-            f"   node A CPU during the load: {per:.2f} ms per accepted request "
-            f"({busy:.0%} of a core)"
+            f"   pre-signed in {result['presign_seconds']:.1f} s; "
+            f"warm-up {result['warmup_statuses']}"
         )
-    hello = figures.values.get("hello")
-    note = f"({rate / hello:.2f}× hello world)" if hello else ""
-    figures.add(f"in_{label}", f"inbound accepted ({label})", rate, "/s", note)
-
-    finished = wait_until(
-        lambda: sum(inbox_states(a_db, prefix).get(s, 0) for s in TERMINAL) >= accepted,
-        plan.phase_timeout,
-        every=0.2,
-    )
-    states = inbox_states(a_db, prefix)
-    span = processing_span(a_db, prefix)
-    processed = span[0] / span[1] if span and span[1] > 0 else None
-    say(
-        f"   A's inbox_item states for this batch: {states}"
-        + ("" if finished else f" (gave up waiting after {plan.phase_timeout:.0f} s)")
-    )
-    if span:
-        say(f"   processed {span[0]:,} in {span[1]:.2f} s from first received to last finished")
-    bad = states.get("rejected", 0) + states.get("failed", 0)
-    figures.add(
-        f"proc_{label}",
-        f"inbound processed ({label})",
-        processed,
-        "/s",
-        f"({bad:,} rejected/failed — a bug)" if bad else "",
-    )
-    settled = settle(a_db, b_db, plan.phase_timeout)
-    announces = announce_span(a_db, since)
-    if announces and announces[1] > 0:
         say(
-            f"   A announced {announces[0]:,} posts to B (Deliverer, while processing) in "
-            f"{announces[1]:.2f} s: {announces[0] / announces[1]:,.0f}/s"
-            + ("" if settled else "; nodes still busy at the time limit")
+            f"   {accepted:,} accepted of {sum(result['statuses'].values()):,} in "
+            f"{result['elapsed']:.2f} s: {rate:,.0f}/s, p50 {result['p50_ms']:.1f} ms, "
+            f"p99 {result['p99_ms']:.1f} ms; statuses {result['statuses']}"
         )
-        if scheme == "rfc9421":
-            figures.add(
-                "announce",
-                "  A→B Announce (Deliverer)",
-                announces[0] / announces[1],
-                "/s",
-                "(alongside processing)",
+        if cpu_before is not None and cpu_after is not None and accepted:
+            used = cpu_after - cpu_before
+            say(
+                f"   node A CPU during the load: {used / accepted * 1000:.2f} ms per accepted "
+                f"request ({used / result['elapsed']:.0%} of a core, processing included)"
             )
+        hello = figures.values.get("hello")
+        note = f"({rate / hello:.2f}× hello world)" if hello else ""
+        figures.add(f"in_{label}", f"inbound accepted ({label})", rate, "/s", note)
+
+        def drained() -> bool:
+            return sum(inbox_states(a_db, prefix).get(s, 0) for s in TERMINAL) >= accepted
+
+        finished = wait_until(drained, plan.drain_timeout, every=0.2)
+        states = inbox_states(a_db, prefix)
+        span = processing_span(a_db, prefix)
+        processed = span[0] / span[1] if span and span[1] > 0 else None
+        say(
+            f"   A's inbox_item states for this batch: {states}"
+            + ("" if finished else f" (stopped waiting after {plan.drain_timeout:.0f} s)")
+        )
+        notes = []
+        if span:
+            say(f"   processed {span[0]:,} in {span[1]:.2f} s from first received to last finished")
+            if span[0] < accepted:
+                notes.append(f"(only {span[0]:,} of {accepted:,} done in time)")
+        bad = states.get("rejected", 0) + states.get("failed", 0)
+        if bad:
+            notes.append(f"({bad:,} rejected/failed — a bug)")
+        figures.add(
+            f"proc_{label}", f"inbound processed ({label})", processed, "/s", " ".join(notes)
+        )
+        say(
+            f"   meanwhile A fanned out Announces to B (real Deliverer, rfc9421); "
+            f"A's delivery rows now: {delivery_states(a_db)}"
+        )
+    finally:
+        a_db.dispose()
+        for node in (a, b):
+            procs.stop_node(node.process)
+    lines = sum(1 for _ in a.log.open("rb"))
+    say(f"   node A wrote {lines:,} log lines (an access-log line per request)")
 
 
 def inbound(
     plan: Plan, procs: Processes, root: Path, figures: Figures, profile: Path | None
 ) -> None:
-    say("3. inbound: node A ← signed Creates from node B's user (each node its own process)")
-    a = start_node(procs, root, "A", profile)
-    b = start_node(procs, root, "B")
-    say(f"   A {a.url}, B {b.url}" + (f"; A under cProfile → {profile}" if profile else ""))
-    engines = read_only(a.database), read_only(b.database)
-    try:
-        setup = asyncio.run(federate(a, b))
-        if not wait_until(lambda: join_done(engines[0]), 30):
-            raise RuntimeError("B's Join did not reach A within 30 s")
-        settle(*engines, 30)
-        inbound_phase(plan, procs, a, b, engines, setup, "rfc9421", plan.inbound_9421, figures)
-        inbound_phase(plan, procs, a, b, engines, setup, "cavage", plan.inbound_cavage, figures)
-    finally:
-        for engine in engines:
-            engine.dispose()
-        for node in (a, b):
-            procs.stop_node(node.process)
-    lines = sum(1 for _ in a.log.open("rb"))
-    say(f"   (node A wrote {lines:,} log lines, one access-log line per request)")
+    say("3. inbound: node A ← signed Creates from node B's user (each its own sharon process)")
+    inbound_phase(plan, procs, root, "rfc9421", figures, profile)
+    inbound_phase(plan, procs, root, "cavage", figures, None)
     if profile is not None:
         show_profile(profile)
 
@@ -748,7 +707,7 @@ async def signed_client_rate(
     connector = aiohttp.TCPConnector(limit=plan.concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
         client = SignedClient(http, keys, utcnow)
-        deadline = time.monotonic() + plan.phase_timeout
+        deadline = time.monotonic() + plan.load_timeout
 
         async def worker() -> None:
             for _ in counter:
@@ -777,12 +736,10 @@ async def signed_client_rate(
 
 
 async def deliverer_rate(
-    root: Path, sink_ports: list[int], scheme: str, count: int, plan: Plan
+    settings: Settings, sink_ports: list[int], scheme: str, count: int, plan: Plan
 ) -> tuple[float, dict[str, int]]:
     """Deliver `count` rows through the real Deliverer.send_due from a fresh node's database."""
-    directory = root / f"deliverer-{scheme}"
-    port = free_port()
-    settings = manage.init_node(directory, url=f"http://127.0.0.1:{port}", name="Bench sender")
+    directory = settings.data_dir
     ids = LocalIds(settings.url)
     keys = NodeKeys.load(directory)
     db = Database.connect(settings.database_url)
@@ -829,7 +786,7 @@ async def deliverer_rate(
             client = SignedClient(http, keys, utcnow)
             deliverer = Deliverer(db, ids, keys, client, utcnow, asyncio.Event())
             start = time.monotonic()
-            deadline = start + plan.phase_timeout
+            deadline = start + plan.load_timeout
             while time.monotonic() < deadline and await deliverer.send_due():
                 pass
             elapsed = time.monotonic() - start
@@ -867,8 +824,11 @@ def outbound(plan: Plan, procs: Processes, root: Path, figures: Figures) -> None
             note = f"({rate / rsa_rate:.0%} of raw RSA)" if scheme == "cavage" and rsa_rate else ""
             figures.add(f"out_{scheme}", f"outbound {label} (SignedClient)", rate, "/s", note)
         for scheme, label in (("cavage", "cavage-RSA"), ("rfc9421", "9421-Ed25519")):
+            settings = manage.init_node(
+                root / f"deliverer-{scheme}", url=f"http://127.0.0.1:{free_port()}", name="Bench"
+            )
             rate, states = asyncio.run(
-                deliverer_rate(root, ports, scheme, plan.deliverer_each, plan)
+                deliverer_rate(settings, ports, scheme, plan.deliverer_each, plan)
             )
             say(f"   Deliverer {label}: {rate:,.0f}/s, delivery states {states}")
             note = f"({rate / rsa_rate:.0%} of raw RSA)" if scheme == "cavage" and rsa_rate else ""
