@@ -1,15 +1,16 @@
 """Federation throughput on this machine: signing, inbound inbox, outbound delivery.
 
-Run from the project root: ``.venv/bin/python bench/federation.py`` (about 2 minutes), or with
-``--quick`` (about 30 s, smaller counts). It prints figures and asserts nothing (design.md,
-"Speed, by design"; tests never make timed assertions). Everything stays on 127.0.0.1, every
-loop is bounded in count and time, and every process it starts is stopped at the end.
+Run from the project root: ``.venv/bin/python bench/federation.py`` (a few minutes, most of it
+waiting for node A to drain its inbox) or with ``--quick`` (smaller counts, under a minute).
+It prints figures and asserts nothing (design.md, "Speed, by design"; tests never make timed
+assertions). Everything stays on 127.0.0.1, every loop is bounded in count and time, and every
+process it starts is stopped at the end.
 
 What it measures, and how:
 
 1. **Raw signing** in this process with ``cryptography``: RSA-2048 PKCS#1 v1.5 / SHA-256 and
    Ed25519 signatures per second over a fixed time (RSA also with one thread per core, since
-   ``cryptography`` releases the GIL while signing).
+   ``cryptography`` releases the GIL while signing), and verifications per second of each.
 2. **aiohttp hello world**: a trivial aiohttp app in its own process, loaded from another
    process through C concurrent keep-alive connections for a few seconds; requests/s. This is
    the ceiling for any one-process aiohttp service driven by one Python client on this machine.
@@ -21,16 +22,18 @@ What it measures, and how:
    A's ``/inbox`` with C in flight: *accepted* = 202s per second of the load. A's database is
    then read (read-only) until every item is processed: *processed* = items / (last processed
    − first received), from A's own timestamps. A's process CPU time per accepted request comes
-   from /proc. Each accepted Create also makes A announce the post back to B (real Deliverer,
-   shown as an extra line); the next phase starts only once both nodes are idle again.
+   from /proc. Each accepted Create also makes A announce the post back to B (the real
+   Deliverer, working alongside); each scheme gets a fresh pair of nodes. The wait for A to
+   drain is bounded: if it runs out, processed/s is computed from the items finished so far.
 4. **Outbound**: N sink inboxes (aiohttp apps in one separate process answering 202 without
    verifying) receive M activities from ``SignedClient.post`` in this process with C in flight,
    in draft-cavage (RSA) and in RFC 9421 (Ed25519); deliveries/s. Then the same through the
    real ``Deliverer`` (delivery rows in a fresh node's SQLite database, ``send_due`` until the
    queue is empty, per-peer limit as in production).
 
-``--profile-node FILE`` runs node A under cProfile (figures then run slow; use it only to see
-where the inbound time goes) and prints the top functions.
+``--profile-node FILE`` runs the RFC 9421 phase's node A under cProfile, switched on for the load
+and the drain only (SIGUSR1/SIGUSR2 to a small wrapper around ``sharon serve``), and prints where
+its main thread spent the time; the figures of that phase then run slower.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import http.client
 import json
 import multiprocessing
@@ -81,7 +85,7 @@ from federation.delivery import Deliverer
 from federation.jsonld import CANONICAL_CONTEXT
 from federation.keys import NodeKeys
 from federation.signatures import sign_request
-from node import manage
+from node import cli, manage
 from node.settings import Settings
 from storage.engine import Database
 from storage.models import Delivery, InboxItem, Peer, new_id
@@ -110,7 +114,7 @@ class Plan:
 
 
 FULL = Plan(2.0, 5.0, 64, 10_000, 3_000, 50, 4, 10_000, 5_000, 5_000, 120.0, 90.0)
-QUICK = Plan(1.0, 3.0, 64, 2_000, 500, 20, 4, 3_000, 1_500, 1_000, 60.0, 5.0)
+QUICK = Plan(0.75, 2.0, 64, 1_500, 400, 20, 4, 2_000, 1_000, 800, 60.0, 3.0)
 
 
 @dataclass
@@ -127,9 +131,10 @@ class Figures:
 
     def table(self) -> str:
         lines = []
+        width = max((len(label) for label, *_ in self.rows), default=0) + 2
         for label, value, unit, note in self.rows:
             shown = "—" if value is None else f"{value:,.0f}"
-            lines.append(f"{label:<34}{shown:>9} {unit:<6}{note}".rstrip())
+            lines.append(f"{label:<{width}}{shown:>7} {unit:<6}{note}".rstrip())
         return "\n".join(lines)
 
 
@@ -193,11 +198,13 @@ def sign_rate(sign: Callable[[], object], seconds: float, limit: int = 10_000_00
 
 
 def raw_signing(plan: Plan, figures: Figures) -> None:
-    say("1. raw signing in this process (cryptography)")
+    say("1. raw signing and verifying in this process (cryptography)")
     message = b"(request-target): post /inbox\nhost: 127.0.0.1:8000\ndate: x\ndigest: " + b"y" * 56
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ed_key = ed25519.Ed25519PrivateKey.generate()
     pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+    rsa_public, ed_public = rsa_key.public_key(), ed_key.public_key()
+    rsa_signature, ed_signature = rsa_key.sign(message, pkcs1, sha256), ed_key.sign(message)
 
     def rsa_sign() -> bytes:
         return rsa_key.sign(message, pkcs1, sha256)
@@ -205,21 +212,31 @@ def raw_signing(plan: Plan, figures: Figures) -> None:
     def ed_sign() -> bytes:
         return ed_key.sign(message)
 
+    def rsa_verify() -> None:
+        rsa_public.verify(rsa_signature, message, pkcs1, sha256)
+
+    def ed_verify() -> None:
+        ed_public.verify(ed_signature, message)
+
     rsa_rate = sign_rate(rsa_sign, plan.sign_seconds)
     ed_rate = sign_rate(ed_sign, plan.sign_seconds)
     cores = os.cpu_count() or 1
     with ThreadPoolExecutor(cores) as pool:
         rates = pool.map(lambda _: sign_rate(rsa_sign, plan.sign_seconds), range(cores))
         rsa_threads = sum(rates)
+    rsa_check = sign_rate(rsa_verify, plan.sign_seconds / 2)
+    ed_check = sign_rate(ed_verify, plan.sign_seconds / 2)
     say(
-        f"   RSA-2048 {rsa_rate:,.0f}/s, {cores} threads {rsa_threads:,.0f}/s; "
-        f"Ed25519 {ed_rate:,.0f}/s"
+        f"   sign: RSA-2048 {rsa_rate:,.0f}/s ({cores} threads {rsa_threads:,.0f}/s), "
+        f"Ed25519 {ed_rate:,.0f}/s; verify: RSA-2048 {rsa_check:,.0f}/s, Ed25519 {ed_check:,.0f}/s"
     )
     figures.add("rsa", "raw RSA-2048 sign", rsa_rate, "/s")
     figures.add(
         "rsa_threads", f"raw RSA-2048 sign, {cores} threads", rsa_threads, "/s", "(GIL released)"
     )
     figures.add("ed", "raw Ed25519 sign", ed_rate, "/s", f"({ed_rate / rsa_rate:.0f}× RSA)")
+    figures.add("rsa_verify", "raw RSA-2048 verify", rsa_check, "/s")
+    figures.add("ed_verify", "raw Ed25519 verify", ed_check, "/s")
 
 
 # --- load generation (runs in its own process) ------------------------------------------------
@@ -233,8 +250,6 @@ async def drive(
     """Send make(0..total-1) with `concurrency` in flight until all are sent or time is up."""
     statuses: Counter[str] = Counter()
     latencies: list[float] = []
-    first_ok: list[float] = []
-    last_ok = [0.0]
     counter = iter(range(total))
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=30)
@@ -256,10 +271,6 @@ async def drive(
             done = time.monotonic()
             statuses[status] += 1
             latencies.append(done - sent)
-            if status.startswith("2"):
-                if not first_ok:
-                    first_ok.append(time.time())
-                last_ok[0] = time.time()
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
@@ -270,8 +281,6 @@ async def drive(
         "elapsed": elapsed,
         "p50_ms": percentile(latencies, 0.5) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
-        "first_ok": first_ok[0] if first_ok else None,
-        "last_ok": last_ok[0] or None,
     }
 
 
@@ -402,7 +411,7 @@ class Processes:
 
     def stop_node(self, node: subprocess.Popen[bytes]) -> None:
         if node.poll() is None:
-            node.send_signal(signal.SIGINT)  # graceful: cProfile writes its file on the way out
+            node.send_signal(signal.SIGINT)  # graceful: run_app stops workers, closes the database
             try:
                 node.wait(15)
             except subprocess.TimeoutExpired:
@@ -477,18 +486,21 @@ class ServedNode:
     def database(self) -> Path:
         return self.directory / "sharon.sqlite3"
 
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
 
 def sharon_command(directory: Path, profile: Path | None) -> list[str]:
     if profile is not None:
-        profiler = [sys.executable, "-m", "cProfile", "-o", str(profile)]
-        return [*profiler, "-m", "node.cli", "serve", str(directory)]
+        return [sys.executable, __file__, "--serve-profiled", str(directory), str(profile)]
     script = Path(sys.executable).parent / "sharon"
     if script.exists():
         return [str(script), "serve", str(directory)]
     return [sys.executable, "-m", "node.cli", "serve", str(directory)]
 
 
-def start_node(procs: Processes, root: Path, name: str, profile: Path | None = None) -> ServedNode:
+def launch_node(procs: Processes, root: Path, name: str, profile: Path | None) -> ServedNode:
     directory, port = root / name.lower(), free_port()
     manage.init_node(directory, url=f"http://127.0.0.1:{port}", name=f"Bench {name}")
     log = root / f"{name.lower()}.log"
@@ -501,17 +513,19 @@ def start_node(procs: Processes, root: Path, name: str, profile: Path | None = N
             cwd=Path(__file__).resolve().parents[1],
         )
     procs.nodes.append(process)
-    node = ServedNode(directory, port, process, log)
+    return ServedNode(directory, port, process, log)
 
-    def alive() -> bool:
-        return process.poll() is None
 
-    try:
-        wait_http(port, "/actor", time.monotonic() + 60, alive)
-    except RuntimeError:
-        say(log.read_text(errors="replace")[-2000:])
-        raise
-    return node
+def start_nodes(procs: Processes, root: Path, profile_a: Path | None) -> tuple[ServedNode, ...]:
+    """Nodes A and B, each `sharon serve` in its own process, answering once both are up."""
+    nodes = launch_node(procs, root, "A", profile_a), launch_node(procs, root, "B", None)
+    for node in nodes:
+        try:
+            wait_http(node.port, "/actor", time.monotonic() + 60, lambda n=node: n.alive)
+        except RuntimeError:
+            say(node.log.read_text(errors="replace")[-2000:])
+            raise
+    return nodes
 
 
 def read_only(database: Path) -> Engine:
@@ -584,8 +598,7 @@ def inbound_phase(
     count = plan.inbound_9421 if scheme == "rfc9421" else plan.inbound_cavage
     phase = root / label
     phase.mkdir()
-    a = start_node(procs, phase, "A", profile)
-    b = start_node(procs, phase, "B")
+    a, b = start_nodes(procs, phase, profile)
     a_db = read_only(a.database)
     say(
         f"   {label}: A {a.url}, B {b.url}" + (f"; A under cProfile → {profile}" if profile else "")
@@ -611,6 +624,8 @@ def inbound_phase(
             "seconds": plan.load_timeout,
         }
         say(f"   {label}: pre-signing {count:,} Creates in the load generator, then POSTing")
+        if profile is not None:
+            a.process.send_signal(signal.SIGUSR1)
         cpu_before = cpu_seconds(a.process.pid)
         result = run_load(procs, job, plan.load_timeout + 120)
         cpu_after = cpu_seconds(a.process.pid)
@@ -639,6 +654,9 @@ def inbound_phase(
             return sum(inbox_states(a_db, prefix).get(s, 0) for s in TERMINAL) >= accepted
 
         finished = wait_until(drained, plan.drain_timeout, every=0.2)
+        if profile is not None:
+            a.process.send_signal(signal.SIGUSR2)
+            wait_until(profile.exists, 10)
         states = inbox_states(a_db, prefix)
         span = processing_span(a_db, prefix)
         processed = span[0] / span[1] if span and span[1] > 0 else None
@@ -679,15 +697,52 @@ def inbound(
         show_profile(profile)
 
 
+def serve_profiled(directory: Path, out: Path) -> int:
+    """`sharon serve DIR` with cProfile on between SIGUSR1 and SIGUSR2 (which writes `out`)."""
+    profiler = cProfile.Profile()
+
+    def start(*_: object) -> None:
+        profiler.enable()
+
+    def stop(*_: object) -> None:
+        profiler.disable()
+        profiler.dump_stats(out)
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+    return cli.main(["serve", str(directory)])
+
+
+def _area(filename: str, function: str) -> str:
+    """Group a profile entry by package (or by built-in for C functions)."""
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
+    project = Path(__file__).resolve().parents[1]
+    if filename.startswith(str(project)):
+        return "ours: " + Path(filename).relative_to(project).parts[0]
+    if filename == "~":
+        return "built-in " + function.split(" of ")[0].strip("<>").removeprefix("method ")[:48]
+    if "python3" not in filename:
+        return filename
+    path = Path(filename)
+    return "stdlib " + (path.parent.name if path.name == "__init__.py" else path.name)
+
+
 def show_profile(path: Path) -> None:
     if not path.exists():
         say(f"   no profile written at {path}")
         return
-    say(f"   cProfile of node A ({path}), main thread only; top by own time:")
     stats = pstats.Stats(str(path))
-    stats.sort_stats("tottime").print_stats(30)
-    say("   top by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(45)
+    areas: Counter[str] = Counter()
+    for (filename, _, function), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        areas[_area(filename, function)] += own
+    total = sum(areas.values()) or 1.0
+    say(f"   cProfile of node A's main thread during load and drain ({path}): {total:.1f} s")
+    say("   own time by area (epoll = idle; aiosqlite's worker threads are not included):")
+    for area, own in areas.most_common(16):
+        say(f"     {own:7.2f} s {own / total:6.1%}  {area}")
+    say("   top functions by own time:")
+    stats.sort_stats("tottime").print_stats(20)
 
 
 # --- 4. outbound ------------------------------------------------------------------------------
@@ -860,14 +915,20 @@ def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     top.add_argument("--quick", action="store_true", help="smaller counts, about 30 s")
     top.add_argument(
-        "--profile-node", type=Path, metavar="FILE", help="run node A under cProfile into FILE"
+        "--profile-node", type=Path, metavar="FILE", help="profile node A's inbound work into FILE"
     )
+    top.add_argument("--serve-profiled", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = top.parse_args(argv)
+    if args.serve_profiled:
+        return serve_profiled(*args.serve_profiled)
     plan = QUICK if args.quick else FULL
     say(
         f"SHaRON federation bench ({'quick' if args.quick else 'full'}) on {os.cpu_count()} "
         f"cores, Python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}"
     )
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        say(f"   note: load average {load:.1f} before starting; other work will skew the figures")
     figures = Figures()
     procs = Processes()
     root = Path(tempfile.mkdtemp(prefix="sharon-bench-"))
@@ -881,7 +942,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         procs.close()
         shutil.rmtree(root, ignore_errors=True)
-    say(f"\nSummary ({time.monotonic() - started:.0f} s{'; node A profiled' if profile else ''})")
+    say(
+        f"\nSummary ({time.monotonic() - started:.0f} s, load average now "
+        f"{os.getloadavg()[0]:.1f}{'; node A profiled' if profile else ''})"
+    )
     say(figures.table())
     say("\nTargets")
     for key, text, met in TARGETS:

@@ -209,7 +209,7 @@ class Deliverer:
                     state=state,
                     status=status,
                     attempts=attempts,
-                    next_attempt_at=now + (delay or backoff(attempts)),
+                    next_attempt_at=now + (delay if delay is not None else backoff(attempts)),
                 )
                 peer = peers.get(row.peer_id)
                 if peer is not None:
