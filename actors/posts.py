@@ -193,6 +193,7 @@ async def _author(s: AsyncSession, post: Post) -> Person:
 class Page:
     """A subnet page read from the database, before remote content is resolved."""
 
+    subnet: subnets.SubnetSummary
     local: list[Entry]
     refs: list[PostRef]
     peer_names: dict[str, str]
@@ -201,14 +202,14 @@ class Page:
 async def subnet_page(
     s: AsyncSession, ids: LocalIds, *, person: Person, subnet_uri: str, node_name: str
 ) -> Page:
-    await subnets.subnet_for_member(s, ids, person, subnet_uri, node_name)
+    summary = await subnets.subnet_for_member(s, ids, person, subnet_uri, node_name)
     local = [
         Entry(ids.post(post.id), post.published, author.pseudonym, node_name, post.content, True)
         for post, author in await store.local_posts_in(s, subnet_uri, PAGE_SIZE)
     ]
     refs = list(await store.refs_in(s, subnet_uri, PAGE_SIZE))
     names = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
-    return Page(local, refs, names)
+    return Page(summary, local, refs, names)
 
 
 async def resolve_page(page: Page, resolver: ContentResolver, reader_uri: str) -> list[Entry]:

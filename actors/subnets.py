@@ -7,7 +7,6 @@ partner node is known here through its cached Group document and the memberships
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,10 +60,6 @@ async def share_subnet(s: AsyncSession, *, slug: str, peer: Peer, now: datetime)
     if added:
         await queues.add_event(s, "subnet.partners_changed", {"slug": slug}, now)
     return added
-
-
-async def partners(s: AsyncSession, subnet: Subnet) -> Sequence[Peer]:
-    return await store.partners_of(s, subnet.id)
 
 
 async def add_local_member(

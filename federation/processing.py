@@ -24,7 +24,7 @@ from actors.errors import ActorError, Invalid
 from actors.ids import LocalIds
 from federation.client import FetchError
 from federation.jsonld import MalformedDocument, normalise
-from federation.remote import Directory, UnusableActor, host_of, parse_actor
+from federation.remote import Directory, UnusableActor, host_of, id_of, parse_actor
 from storage import peers as peer_store
 from storage import queues
 from storage.engine import Database
@@ -35,14 +35,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
 Handler = Callable[[AsyncSession, Peer, dict[str, Any], datetime], Awaitable[None]]
-
-
-def _id(value: Any) -> str | None:
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) else None
 
 
 def _time(value: Any, default: datetime) -> datetime:
@@ -144,8 +136,8 @@ class Processor:
     async def on_create(
         self, s: AsyncSession, peer: Peer, doc: dict[str, Any], now: datetime
     ) -> None:
-        actor, object_uri = _id(doc.get("actor")), _id(doc.get("object"))
-        subnet_uri = _id(doc.get("target")) or _id(doc.get("audience"))
+        actor, object_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
+        subnet_uri = id_of(doc.get("target")) or id_of(doc.get("audience"))
         if not actor or not object_uri or not subnet_uri or host_of(object_uri) != peer.host:
             raise Invalid("a Create must name its object (on the sender's node) and subnet")
         await posts.accept_remote_post(
@@ -162,7 +154,7 @@ class Processor:
     async def on_announce(
         self, s: AsyncSession, peer: Peer, doc: dict[str, Any], now: datetime
     ) -> None:
-        subnet_uri, object_uri = _id(doc.get("actor")), _id(doc.get("object"))
+        subnet_uri, object_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
         if not subnet_uri or not object_uri:
             raise Invalid("an Announce must name its subnet and object")
         object_peer = await peer_store.peer_by_host(s, host_of(object_uri))
@@ -182,7 +174,7 @@ class Processor:
     async def on_join(
         self, s: AsyncSession, peer: Peer, doc: dict[str, Any], now: datetime
     ) -> None:
-        member, subnet_uri = _id(doc.get("actor")), _id(doc.get("object"))
+        member, subnet_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
         if not member or not subnet_uri:
             raise Invalid("a Join must name its subnet")
         await subnets.accept_remote_join(
@@ -193,10 +185,11 @@ class Processor:
         self, s: AsyncSession, peer: Peer, doc: dict[str, Any], now: datetime
     ) -> None:
         obj = doc.get("object")
-        if not isinstance(obj, dict) or obj.get("id") != _id(doc.get("actor")):
+        if not isinstance(obj, dict) or obj.get("id") != id_of(doc.get("actor")):
             return  # only self-updates of actor documents are understood so far
         try:
             actor = parse_actor({"@context": doc["@context"], **obj}, peer, now)
         except UnusableActor as error:
             raise Invalid(str(error)) from None
         await peer_store.save_remote_actor(s, actor)
+        self.directory.keys.drop([key for key in (actor.key_id, actor.ed25519_key_id) if key])

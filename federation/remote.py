@@ -48,7 +48,8 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) and value else value
 
 
-def _id(value: Any) -> str | None:
+def id_of(value: Any) -> str | None:
+    """The id an AS2 property names: a string, an object with an id, or a one-item list."""
     value = _first(value)
     if isinstance(value, dict):
         value = value.get("id")
@@ -77,7 +78,7 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
             ed_id, ed_value = method.get("id"), method["publicKeyMultibase"]
             break
     endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
-    inbox = _id(endpoints.get("sharedInbox")) or _id(doc.get("inbox"))
+    inbox = id_of(endpoints.get("sharedInbox")) or id_of(doc.get("inbox"))
     if inbox is None or host_of(inbox) != peer.host:
         raise UnusableActor("actor has no inbox on its own host")
     if key is not None and (

@@ -24,8 +24,8 @@ class Settings:
     database_url: str
     crisis_numbers: tuple[tuple[str, str], ...] = (
         ("Samaritans", "116 123"),
-        ("NHS 111, option 2", "111"),
-        ("Emergency", "999"),
+        ("NHS 111 (option 2, mental health)", "111"),
+        ("emergency services", "999"),
     )
     cache_ttl_seconds: int = 300
     cache_entries: int = 10_000

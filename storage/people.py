@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Person, PersonalDetails, WebSession
+from storage.models import Person, WebSession
 
 
 async def add_person(
@@ -31,14 +31,6 @@ async def person_by_username(s: AsyncSession, username: str) -> Person | None:
 
 async def person_by_id(s: AsyncSession, person_id: str) -> Person | None:
     return await s.get(Person, person_id)
-
-
-async def set_personal_details(s: AsyncSession, details: PersonalDetails) -> None:
-    await s.merge(details)
-
-
-async def personal_details(s: AsyncSession, person_id: str) -> PersonalDetails | None:
-    return await s.get(PersonalDetails, person_id)
 
 
 async def add_web_session(

@@ -62,7 +62,3 @@ async def add_ref(s: AsyncSession, ref: PostRef) -> bool:
 
 async def ref_by_uri(s: AsyncSession, object_uri: str) -> PostRef | None:
     return await s.get(PostRef, object_uri)
-
-
-async def count_refs(s: AsyncSession) -> int:
-    return len((await s.scalars(select(PostRef.object_uri))).all())

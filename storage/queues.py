@@ -92,10 +92,6 @@ async def finish_delivery(
     )
 
 
-async def pending_deliveries(s: AsyncSession) -> int:
-    return len((await s.scalars(select(Delivery.id).where(Delivery.state == "pending"))).all())
-
-
 async def add_inbox_items(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert inbound activities, skipping ids already seen; returns the ids that were new."""
     if not rows:

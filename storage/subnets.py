@@ -22,10 +22,6 @@ async def subnet_by_slug(s: AsyncSession, slug: str) -> Subnet | None:
     return await s.scalar(select(Subnet).where(Subnet.slug == slug))
 
 
-async def list_subnets(s: AsyncSession) -> Sequence[Subnet]:
-    return (await s.scalars(select(Subnet).order_by(Subnet.name))).all()
-
-
 async def add_partner(s: AsyncSession, *, subnet_id: str, peer_id: str, now: datetime) -> bool:
     """Share a subnet with a peer; False when it already was."""
     if await s.get(SubnetPartner, (subnet_id, peer_id)) is not None:

@@ -134,7 +134,6 @@ async def subnet_page(
     ctx = request.app[WEB]
     try:
         async with ctx.db.transaction() as s:
-            summary = await subnets.subnet_for_member(s, ctx.ids, person, uri, ctx.trust_name)
             loaded = await posts.subnet_page(
                 s, ctx.ids, person=person, subnet_uri=uri, node_name=ctx.trust_name
             )
@@ -147,7 +146,7 @@ async def subnet_page(
         request,
         "subnet.html",
         status=400 if errors else 200,
-        subnet=summary,
+        subnet=loaded.subnet,
         entries=entries,
         errors=errors or [],
         draft=draft,

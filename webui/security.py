@@ -89,24 +89,23 @@ def presession_token(request: web.Request) -> str:
     return request.cookies.get(PRESESSION_COOKIE) or secrets.token_urlsafe(32)
 
 
-def set_presession_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+def _set_cookie(
+    request: web.Request, response: web.StreamResponse, name: str, value: str, samesite: str
+) -> None:
     response.set_cookie(
-        PRESESSION_COOKIE,
-        token,
+        name,
+        value,
         httponly=True,
-        samesite="Strict",
+        samesite=samesite,
         secure=request.app[WEB].secure_cookies,
         path="/",
     )
+
+
+def set_presession_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    _set_cookie(request, response, PRESESSION_COOKIE, token, "Strict")
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="Lax",
-        secure=request.app[WEB].secure_cookies,
-        path="/",
-    )
+    _set_cookie(request, response, SESSION_COOKIE, token, "Lax")
     response.del_cookie(PRESESSION_COOKIE, path="/")

@@ -138,6 +138,7 @@ def test_rfc9421_signature_base_equals_published_base(label: str) -> None:
 def test_rfc9421_published_signature_verifies(label: str) -> None:
     case = RFC_CASES[label]
     signed = extract_vector(case)
+    assert signed.base == case["signature_base"].encode()
     verify(signed, public_key(case["keyid"]), algorithm=case["algorithm"])
 
 
@@ -192,7 +193,9 @@ def test_rfc9421_vector_covering_nothing_fails_policy() -> None:
 
 def test_rfc9421_vector_undeclared_rsa_algorithm_is_tried_from_key() -> None:
     # B.2.1 has no alg parameter; an RSA key tries PKCS#1 v1.5 then PSS.
-    verify(extract_vector(RFC_CASES["sig-b21"]), public_key("test-key-rsa-pss"))
+    signed = extract_vector(RFC_CASES["sig-b21"])
+    assert signed.algorithm is None
+    verify(signed, public_key("test-key-rsa-pss"))
 
 
 def base_lines(url: str, components: str, headers: dict[str, str] | None = None) -> list[str]:
@@ -326,6 +329,7 @@ def test_cavage_rsa_sha256_resigning_reproduces_published_signature(name: str) -
 
 def test_cavage_all_headers_vector_passes_policy_including_digest() -> None:
     signed = parse_request(*cavage_request(CAVAGE_CASES["C.3 All Headers Test"]), now=CAVAGE_DATE)
+    assert {"(request-target)", "host", "date", "digest"} <= set(signed.covered)
     verify(signed, cavage_public_key())
 
 
@@ -437,6 +441,7 @@ def test_aiohttp_style_case_insensitive_multidict_headers_are_accepted() -> None
     headers = signed_post("cavage", "test-key-ed25519")
     proxy = CIMultiDictProxy(CIMultiDict(headers))
     signed = parse_request("POST", INBOX, proxy, BODY, now=NOW)
+    assert signed.scheme == "cavage" and "digest" in signed.covered
     verify(signed, public_key("test-key-ed25519"))
 
 
@@ -522,7 +527,10 @@ def test_signature_two_hours_off_is_rejected(signer: str, offset: timedelta) -> 
 def test_window_is_configurable() -> None:
     headers = signed_post("cavage", "test-key-rsa")
     later = NOW + timedelta(hours=2)
-    parse_request("POST", INBOX, headers, BODY, now=later, window=timedelta(hours=3))
+    with pytest.raises(InvalidSignature, match="window"):
+        parse_request("POST", INBOX, headers, BODY, now=later)
+    signed = parse_request("POST", INBOX, headers, BODY, now=later, window=timedelta(hours=3))
+    verify(signed, public_key("test-key-rsa"))
 
 
 def test_expired_rfc9421_signature_is_rejected() -> None:
