@@ -9,8 +9,10 @@ and records each outcome:
 * 401 after the double knock, 408, 429, 5xx, network errors → retried with exponential backoff
   and jitter (30 s doubling, capped at a day); 429/503 `Retry-After` is honoured.
 * any other 4xx → failed for good (the peer understood and refused).
-* after `MAX_ATTEMPTS` the row is failed and the peer is marked `dead`; a dead peer's rows are
-  tried once per `DEAD_PROBE` until one succeeds, then its backlog catches up.
+* a peer that has not answered a delivery through `DEAD_AFTER` attempts (about a quarter
+  of an hour of backoff) is marked `dead`: its rows are skipped but for one probe per `DEAD_PROBE`; when a
+  probe succeeds the peer is alive again and its whole backlog is due at once. A row still
+  undelivered after `MAX_ATTEMPTS` (about a week) is failed.
 
 A crash between stages loses nothing: events and deliveries are rows, leases expire.
 """
@@ -38,12 +40,14 @@ from storage import posts as post_store
 from storage import queues
 from storage import subnets as subnet_store
 from storage.engine import Database
-from storage.models import Delivery, Event, Peer, new_id
+from storage.models import Delivery, Event, Peer, PostRef, new_id
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 16
+DEAD_AFTER = 6
+DEAD_PROBE = timedelta(minutes=10)
 RETRYABLE = frozenset({401, 408, 429})
 
 
@@ -72,7 +76,12 @@ class Deliverer:
 
     async def run(self) -> None:
         while True:
-            busy = await self.fan_out() + await self.send_due()
+            try:
+                busy = await self.fan_out() + await self.send_due()
+            except Exception as error:  # the database was unavailable; leases expire, try again
+                log.error("delivery failed, retrying: error=%s", type(error).__name__)
+                busy = 0
+                await asyncio.sleep(1.0)
             if not busy:
                 self.wake.clear()
                 try:
@@ -84,13 +93,20 @@ class Deliverer:
         async with self.db.transaction() as s:
             events = await queues.claim_events(s, limit)
             now = self.clock()
+            refs = await post_store.refs_by_uri(
+                s, [e.payload["object_uri"] for e in events if e.kind == "ref.accepted"]
+            )
+            planned: list[Delivery] = []
             for event in events:
-                await queues.add_deliveries(s, await self._plan(s, event, now))
+                planned += await self._plan(s, event, now, refs)
+            await queues.add_deliveries(s, planned)
             await queues.mark_events_done(s, events)
         return len(events)
 
-    async def _plan(self, s: AsyncSession, event: Event, now: datetime) -> list[Delivery]:
-        """The deliveries an event calls for (possibly none)."""
+    async def _plan(
+        self, s: AsyncSession, event: Event, now: datetime, refs: dict[str, PostRef]
+    ) -> list[Delivery]:
+        """The deliveries an event calls for (possibly none); `refs` holds the batch's refs."""
         payload, ids = event.payload, self.ids
         if event.kind == "post.created":
             post = await post_store.post_by_id(s, payload["post_id"])
@@ -124,7 +140,7 @@ class Deliverer:
             )
             return [self._row(peer, activity, author, now)] if peer else []
         if event.kind == "ref.accepted":
-            ref = await post_store.ref_by_uri(s, payload["object_uri"])
+            ref = refs.get(payload["object_uri"])
             slug = ids.subnet_slug(ref.subnet_uri) if ref else None
             if ref is None or slug is None:
                 return []
@@ -190,30 +206,55 @@ class Deliverer:
         )
 
     async def send_due(self, limit: int = 500) -> int:
+        """Send one batch of due deliveries and record every outcome in one transaction."""
         now = self.clock()
         async with self.db.transaction() as s:
-            rows = list(await queues.claim_deliveries(s, now, LEASE, limit))
             peers = {p.id: p for p in await peer_store.list_peers(s)}
+            resting = [p.id for p in peers.values() if p.state in ("dead", "removed")]
+            rows = list(await queues.claim_deliveries(s, now, LEASE, limit, skip_peers=resting))
+            for peer in peers.values():
+                if peer.state == "dead" and _probe_due(peer, now):
+                    rows += await queues.claim_deliveries(s, now, LEASE, 1, peer_id=peer.id)
         if not rows:
             return 0
         outcomes = await asyncio.gather(*(self._send(row, peers.get(row.peer_id)) for row in rows))
         now = self.clock()
+        finished: list[dict[str, object]] = []
+        health: dict[str, dict[str, bool]] = {}
+        for row, (state, status, delay) in zip(rows, outcomes, strict=True):
+            attempts = row.attempts + 1
+            if state == "pending" and attempts >= MAX_ATTEMPTS:
+                state = "failed"
+            finished.append(
+                {
+                    "id": row.id,
+                    "state": state,
+                    "last_status": status,
+                    "attempts": attempts,
+                    "next_attempt_at": now + (delay if delay is not None else backoff(attempts)),
+                    "locked_until": None,
+                }
+            )
+            answered = status is not None and status < 500
+            seen = health.setdefault(row.peer_id, {"answered": False, "ok": False, "gone": False})
+            seen["answered"] |= answered
+            seen["ok"] |= state == "done"
+            seen["gone"] |= not answered and attempts >= DEAD_AFTER
         async with self.db.transaction() as s:
-            for row, (state, status, delay) in zip(rows, outcomes, strict=True):
-                attempts = row.attempts + 1
-                if state == "pending" and attempts >= MAX_ATTEMPTS:
-                    state = "failed"
-                await queues.finish_delivery(
-                    s,
-                    row.id,
-                    state=state,
-                    status=status,
-                    attempts=attempts,
-                    next_attempt_at=now + (delay if delay is not None else backoff(attempts)),
-                )
-                peer = peers.get(row.peer_id)
-                if peer is not None:
-                    await _note_health(s, peer, state, now)
+            await queues.finish_deliveries(s, finished)
+            for peer_id, seen in health.items():
+                peer = peers.get(peer_id)
+                if peer is None:
+                    continue
+                if seen["answered"]:
+                    await peer_store.note_answer(s, peer_id, now, success=seen["ok"])
+                    if peer.state == "dead":
+                        log.info("peer %s answers again; its backlog is due", peer.host)
+                        await queues.release_deliveries(s, peer_id, now)
+                else:
+                    await peer_store.note_failure(s, peer_id, now, dead=seen["gone"])
+                    if seen["gone"] and peer.state != "dead":
+                        log.warning("peer %s marked dead; probing every %s", peer.host, DEAD_PROBE)
         return len(rows)
 
     async def _send(
@@ -242,11 +283,5 @@ class Deliverer:
         return "failed", status, timedelta()
 
 
-async def _note_health(s: AsyncSession, peer: Peer, state: str, now: datetime) -> None:
-    live = await s.merge(peer)
-    if state == "done":
-        live.last_success_at = now
-        if live.state == "dead":
-            live.state = "active"
-    else:
-        live.last_failure_at = now
+def _probe_due(peer: Peer, now: datetime) -> bool:
+    return peer.last_failure_at is None or now - peer.last_failure_at >= DEAD_PROBE

@@ -74,7 +74,13 @@ class Processor:
 
     async def run(self) -> None:
         while True:
-            if not await self.run_once():
+            try:
+                busy = await self.run_once()
+            except Exception as error:  # the database was unavailable; leases expire, try again
+                log.error("inbox processing failed, retrying: error=%s", type(error).__name__)
+                busy = 0
+                await asyncio.sleep(1.0)
+            if not busy:
                 self.wake.clear()
                 try:
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
@@ -82,33 +88,51 @@ class Processor:
                     pass
 
     async def run_once(self, limit: int = 200) -> int:
-        """Process one batch of due items; returns how many were taken."""
+        """Process one batch of due items; returns how many were taken.
+
+        The batch is handled in one transaction, so a busy inbox costs one commit per batch
+        rather than one per activity. If any item fails, the batch is rolled back whole and
+        every item is redone in its own transaction, where a refusal or a transient failure is
+        recorded for that item alone: the slow path is only paid when something is wrong.
+        """
         async with self.db.transaction() as s:
             items = list(await queues.claim_inbox_items(s, self.clock(), LEASE, limit))
-        for item in items:
-            await self._process(item)
+        if not items:
+            return 0
+        now = self.clock()
+        try:
+            prepared = [(item, normalise(item.activity)) for item in items]
+            async with self.db.transaction() as s:
+                for item, document in prepared:
+                    await self._handle(s, item, document, now)
+                await queues.finish_inbox_items(
+                    s, [(item.id, item.attempts + 1) for item in items], state="done", now=now
+                )
+        except Exception:  # redone item by item below, where each outcome is recorded
+            for item in items:
+                await self._process(item)
+        self.outbox_wake.set()
         return len(items)
+
+    async def _handle(
+        self, s: AsyncSession, item: InboxItem, document: dict[str, Any], now: datetime
+    ) -> None:
+        peer = await self.directory.peers.by_id(item.peer_id)
+        if peer is None:
+            raise Invalid("the sending peer is no longer agreed")
+        handler = self.handlers.get(str(document.get("type")))
+        if handler is not None:
+            await handler(s, peer, document, now)
 
     async def _process(self, item: InboxItem) -> None:
         now = self.clock()
         try:
             document = normalise(item.activity)
-            handler = self.handlers.get(str(document.get("type")))
             async with self.db.transaction() as s:
-                peer = await peer_store.peer_by_id(s, item.peer_id)
-                if peer is None:
-                    raise Invalid("the sending peer is no longer agreed")
-                if handler is not None:
-                    await handler(s, peer, document, now)
-                await queues.finish_inbox_item(
-                    s,
-                    item.id,
-                    state="done",
-                    attempts=item.attempts + 1,
-                    next_attempt_at=now,
-                    error=None,
+                await self._handle(s, item, document, now)
+                await queues.finish_inbox_items(
+                    s, [(item.id, item.attempts + 1)], state="done", now=now
                 )
-            self.outbox_wake.set()
         except (ActorError, MalformedDocument) as error:
             log.info("inbox item rejected: type=%s reason=%s", type(error).__name__, error)
             await self._finish(item, "rejected", now, str(error))
@@ -157,7 +181,7 @@ class Processor:
         subnet_uri, object_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
         if not subnet_uri or not object_uri:
             raise Invalid("an Announce must name its subnet and object")
-        object_peer = await peer_store.peer_by_host(s, host_of(object_uri))
+        object_peer = await self.directory.peers.by_host(host_of(object_uri))
         if object_peer is None and not self.ids.is_local(object_uri):
             raise Invalid("the announced object lives on a node we do not federate with")
         await posts.record_announced(

@@ -8,6 +8,8 @@ memory so verifying a signature costs no database round trip.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -107,6 +109,45 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
 
 
 @dataclass
+class PeerTable:
+    """Agreed peers by host, read from the database at most once per `max_age` seconds.
+
+    Every signed request asks "is the signer's host an agreed peer?"; asking the database each
+    time was the inbox's largest cost. Peers are few (tens), so the whole table is held. A peer
+    added or removed by another process (`sharon peer add|remove` while the node serves) is
+    seen within `max_age`; changes made in this process call `forget()` and are seen at once.
+    """
+
+    db: Database
+    max_age: float = 1.0
+    monotonic: Callable[[], float] = time.monotonic
+    _by_host: dict[str, Peer] = field(default_factory=dict)
+    _by_id: dict[str, Peer] = field(default_factory=dict)
+    _loaded_at: float | None = None
+
+    async def by_host(self, host: str) -> Peer | None:
+        await self._fresh()
+        return self._by_host.get(host)
+
+    async def by_id(self, peer_id: str) -> Peer | None:
+        await self._fresh()
+        return self._by_id.get(peer_id)
+
+    def forget(self) -> None:
+        self._loaded_at = None
+
+    async def _fresh(self) -> None:
+        if self._loaded_at is not None and self.monotonic() - self._loaded_at < self.max_age:
+            return
+        started = self.monotonic()
+        async with self.db.transaction() as s:
+            peers = [peer for peer in await store.list_peers(s) if peer.state != "removed"]
+        self._by_host = {peer.host: peer for peer in peers}
+        self._by_id = {peer.id: peer for peer in peers}
+        self._loaded_at = started
+
+
+@dataclass
 class Directory:
     """Finds peers, actors and keys; fetches what it does not have, signed as the instance."""
 
@@ -115,13 +156,14 @@ class Directory:
     ids: LocalIds
     clock: Clock
     keys: TTLCache[KnownKey] = field(init=False)
+    peers: PeerTable = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = TTLCache(max_entries=10_000, ttl=timedelta(hours=1), clock=self.clock)
+        self.peers = PeerTable(self.db)
 
     async def peer_for_host(self, host: str) -> Peer | None:
-        async with self.db.transaction() as s:
-            return await store.peer_by_host(s, host)
+        return await self.peers.by_host(host)
 
     async def fetch_actor(self, uri: str, peer: Peer) -> RemoteActor:
         """Fetch (signed) and store an actor document of `peer`."""

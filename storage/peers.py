@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,3 +72,23 @@ async def remote_actors(s: AsyncSession, uris: Sequence[str]) -> dict[str, Remot
         return {}
     rows = await s.scalars(select(RemoteActor).where(RemoteActor.uri.in_(uris)))
     return {row.uri: row for row in rows}
+
+
+async def note_answer(s: AsyncSession, peer_id: str, now: datetime, *, success: bool) -> None:
+    """The peer answered a delivery: it is alive (a dead peer comes back)."""
+    values: dict[str, object] = {"state": "active"}
+    if success:
+        values["last_success_at"] = now
+    await s.execute(
+        update(Peer).where(Peer.id == peer_id, Peer.state != "removed").values(**values)
+    )
+
+
+async def note_failure(s: AsyncSession, peer_id: str, now: datetime, *, dead: bool) -> None:
+    """The peer did not answer; `dead` marks it so its deliveries rest but for probes."""
+    values: dict[str, object] = {"last_failure_at": now}
+    if dead:
+        values["state"] = "dead"
+    await s.execute(
+        update(Peer).where(Peer.id == peer_id, Peer.state != "removed").values(**values)
+    )

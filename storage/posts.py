@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person, Post, PostRef
@@ -52,13 +54,27 @@ async def refs_in(s: AsyncSession, subnet_uri: str, limit: int) -> Sequence[Post
 
 
 async def add_ref(s: AsyncSession, ref: PostRef) -> bool:
-    """Record a reference; False (and nothing written) when it is already known."""
-    if await s.get(PostRef, ref.object_uri) is not None:
-        return False
-    s.add(ref)
-    await s.flush()
-    return True
+    """Record a reference; False (and nothing written) when it is already known.
+
+    One statement, and safe when two workers race on the same reference."""
+    values = {column.key: getattr(ref, column.key) for column in PostRef.__table__.columns}
+    values["moderation_state"] = values["moderation_state"] or "visible"
+    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    added = await s.scalar(
+        insert(PostRef)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["object_uri"])
+        .returning(PostRef.object_uri)
+    )
+    return added is not None
 
 
 async def ref_by_uri(s: AsyncSession, object_uri: str) -> PostRef | None:
     return await s.get(PostRef, object_uri)
+
+
+async def refs_by_uri(s: AsyncSession, object_uris: Sequence[str]) -> dict[str, PostRef]:
+    if not object_uris:
+        return {}
+    rows = await s.scalars(select(PostRef).where(PostRef.object_uri.in_(object_uris)))
+    return {row.object_uri: row for row in rows}

@@ -61,34 +61,40 @@ async def _claim(
 
 
 async def claim_deliveries(
-    s: AsyncSession, now: datetime, lease: timedelta, limit: int, skip_peers: Sequence[str] = ()
+    s: AsyncSession,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    skip_peers: Sequence[str] = (),
+    peer_id: str | None = None,
 ) -> Sequence[Delivery]:
-    """Lease up to `limit` due deliveries, oldest first."""
-    query = select(Delivery).where(_due(Delivery, now))
+    """Lease up to `limit` pending deliveries, oldest first: those due (not to `skip_peers`), or
+    with `peer_id` that peer's oldest whether due or not (a probe of a dead peer)."""
+    if peer_id is not None:
+        query = select(Delivery).where(
+            Delivery.peer_id == peer_id,
+            Delivery.state == "pending",
+            or_(Delivery.locked_until.is_(None), Delivery.locked_until <= now),
+        )
+    else:
+        query = select(Delivery).where(_due(Delivery, now))
     if skip_peers:
         query = query.where(Delivery.peer_id.not_in(skip_peers))
     return await _claim(s, query.order_by(Delivery.next_attempt_at).limit(limit), now, lease)  # type: ignore[return-value]
 
 
-async def finish_delivery(
-    s: AsyncSession,
-    delivery_id: str,
-    *,
-    state: str,
-    status: int | None,
-    attempts: int,
-    next_attempt_at: datetime,
-) -> None:
+async def finish_deliveries(s: AsyncSession, outcomes: Sequence[dict[str, Any]]) -> None:
+    """Record many delivery outcomes at once (each a dict of `id` and the new values)."""
+    if outcomes:
+        await s.execute(update(Delivery), list(outcomes))
+
+
+async def release_deliveries(s: AsyncSession, peer_id: str, now: datetime) -> None:
+    """Make a peer's whole pending backlog due now (it has come back)."""
     await s.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(
-            state=state,
-            last_status=status,
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-            locked_until=None,
-        )
+        .where(Delivery.peer_id == peer_id, Delivery.state == "pending")
+        .values(next_attempt_at=now)
     )
 
 
@@ -115,6 +121,28 @@ async def claim_inbox_items(
         select(InboxItem).where(_due(InboxItem, now)).order_by(InboxItem.received_at).limit(limit)
     )
     return await _claim(s, query, now, lease)  # type: ignore[return-value]
+
+
+async def finish_inbox_items(
+    s: AsyncSession, items: Sequence[tuple[str, int]], *, state: str, now: datetime
+) -> None:
+    """Record one outcome for many items at once: `(item id, attempts so far)` each."""
+    if not items:
+        return
+    await s.execute(
+        update(InboxItem),
+        [
+            {
+                "id": item_id,
+                "state": state,
+                "attempts": attempts,
+                "next_attempt_at": now,
+                "locked_until": None,
+                "last_error": None,
+            }
+            for item_id, attempts in items
+        ],
+    )
 
 
 async def finish_inbox_item(
