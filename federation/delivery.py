@@ -9,10 +9,10 @@ and records each outcome:
 * 401 after the double knock, 408, 429, 5xx, network errors → retried with exponential backoff
   and jitter (30 s doubling, capped at a day); 429/503 `Retry-After` is honoured.
 * any other 4xx → failed for good (the peer understood and refused).
-* a peer that has not answered a delivery through `DEAD_AFTER` attempts (about a quarter
-  of an hour of backoff) is marked `dead`: its rows are skipped but for one probe per `DEAD_PROBE`; when a
-  probe succeeds the peer is alive again and its whole backlog is due at once. A row still
-  undelivered after `MAX_ATTEMPTS` (about a week) is failed.
+* a peer that has not answered a delivery through `DEAD_AFTER` attempts (about a quarter of
+  an hour of backoff) is marked `dead`: its rows are skipped but for one probe per
+  `DEAD_PROBE`; when a probe is answered the peer is alive again and its whole backlog is due
+  at once. A row still undelivered after `MAX_ATTEMPTS` (about a week) is failed.
 
 A crash between stages loses nothing: events and deliveries are rows, leases expire.
 """
