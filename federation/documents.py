@@ -124,6 +124,19 @@ def render_note(ids: LocalIds, post: Post, author: Person) -> Document:
     return note
 
 
+def render_ordered_collection(uri: str, total: int, items: Sequence[str]) -> Document:
+    """An actor's collection: a count and, where it may be shown, URIs (never content)."""
+    collection: Document = {
+        "@context": _context(),
+        "id": uri,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
+    if items:
+        collection["orderedItems"] = list(items)
+    return collection
+
+
 def render_collection(items: list[Document]) -> Document:
     return {
         "@context": _context(),

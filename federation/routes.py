@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from actors import posts, subnets
+from actors import outboxes, posts, subnets
 from actors.clock import Clock
 from actors.errors import NotFound
 from actors.ids import LocalIds
@@ -67,6 +67,10 @@ class FederationRoutes:
         app.router.add_get("/subnets/{slug}", self.group)
         app.router.add_get("/posts/{id}", self.note)
         app.router.add_get("/objects", self.objects)
+        app.router.add_get("/actor/outbox", self.instance_outbox)
+        app.router.add_get("/people/{id}/outbox", self.person_outbox)
+        app.router.add_get("/subnets/{slug}/outbox", self.subnet_outbox)
+        app.router.add_get("/subnets/{slug}/followers", self.subnet_followers)
         app.router.add_post("/inbox", self.inbox.post)
         app.router.add_post("/actor/inbox", self.inbox.post)
         app.router.add_post("/people/{id}/inbox", self.inbox.post)
@@ -206,6 +210,34 @@ class FederationRoutes:
             )
         notes = [documents.render_note(self.ids, post, author) for post, author in readable]
         return activity_response(documents.render_collection(notes))
+
+    async def instance_outbox(self, request: web.Request) -> web.Response:
+        await self._signed(request)
+        return activity_response(
+            documents.render_ordered_collection(f"{self.ids.instance}/outbox", 0, [])
+        )
+
+    async def person_outbox(self, request: web.Request) -> web.Response:
+        return await self._listing(request, outboxes.person_outbox, request.match_info["id"])
+
+    async def subnet_outbox(self, request: web.Request) -> web.Response:
+        return await self._listing(request, outboxes.subnet_outbox, request.match_info["slug"])
+
+    async def subnet_followers(self, request: web.Request) -> web.Response:
+        return await self._listing(request, outboxes.subnet_members, request.match_info["slug"])
+
+    async def _listing(
+        self, request: web.Request, listing: outboxes.ListingQuery, name: str
+    ) -> web.Response:
+        """A collection GET: signed by an agreed peer, and 404 unless that peer may see it."""
+        verified = await self._signed(request)
+        try:
+            async with self.db.transaction() as s:
+                found = await listing(s, self.ids, name, verified.peer)
+        except NotFound:
+            raise web.HTTPNotFound(text="no such collection") from None
+        uri = f"{self.ids.base}{request.path}"
+        return activity_response(documents.render_ordered_collection(uri, found.total, found.items))
 
 
 def _refusal(refused: RequestRefused) -> web.HTTPException:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Membership, Peer, Subnet, SubnetPartner
@@ -112,3 +112,14 @@ async def memberships_of(s: AsyncSession, member_uri: str) -> Sequence[Membershi
             )
         )
     ).all()
+
+
+async def member_count(s: AsyncSession, subnet_uri: str) -> int:
+    return int(
+        await s.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.subnet_uri == subnet_uri, Membership.state == "active")
+        )
+        or 0
+    )
