@@ -503,6 +503,8 @@ def sharon_command(directory: Path, profile: Path | None) -> list[str]:
 def launch_node(procs: Processes, root: Path, name: str, profile: Path | None) -> ServedNode:
     directory, port = root / name.lower(), free_port()
     manage.init_node(directory, url=f"http://127.0.0.1:{port}", name=f"Bench {name}")
+    with (directory / "sharon.toml").open("a") as config:  # the load is one peer, on purpose
+        config.write("peer_requests_per_second = 1000000\npeer_request_burst = 1000000\n")
     log = root / f"{name.lower()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -74,8 +74,8 @@ class InboxWriter:
         self.wake.set()
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
 
 
 @dataclass
@@ -95,7 +95,7 @@ class InboxRoute:
             verified = await verify_request(request, body, self.directory, self.base_url)
         except RequestRefused as refused:
             log.info("inbox refused: status=%s reason=%s", refused.status, refused)
-            return _error(refused.status, str(refused))
+            return _error(refused.status, str(refused), refused.headers)
         try:
             activity = json.loads(body)
         except (ValueError, RecursionError):

@@ -23,6 +23,7 @@ from federation.cache import TTLCache
 from federation.client import FetchError, SignedClient, preferred_scheme
 from federation.jsonld import MalformedDocument, normalise
 from federation.keys import ed25519_from_multibase, fingerprint, load_public_pem
+from federation.limits import PeerRateLimiter
 from storage import peers as store
 from storage.engine import Database
 from storage.models import Peer, RemoteActor
@@ -155,6 +156,7 @@ class Directory:
     client: SignedClient
     ids: LocalIds
     clock: Clock
+    limiter: PeerRateLimiter = field(default_factory=lambda: PeerRateLimiter(50.0, 500))
     keys: TTLCache[KnownKey] = field(init=False)
     peers: PeerTable = field(init=False)
 

@@ -245,5 +245,7 @@ def _refusal(refused: RequestRefused) -> web.HTTPException:
         400: web.HTTPBadRequest,
         401: web.HTTPUnauthorized,
         403: web.HTTPForbidden,
+        429: web.HTTPTooManyRequests,
     }
-    return kinds.get(refused.status, web.HTTPUnauthorized)(text=str(refused))
+    kind = kinds.get(refused.status, web.HTTPUnauthorized)
+    return kind(text=str(refused), headers=refused.headers)

@@ -20,9 +20,14 @@ from storage.models import Peer
 class RequestRefused(Exception):
     """An inbound request we will not act on; `status` is the HTTP answer."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,15 @@ async def verify_request(
         try:
             known = await directory.key(signed.key_id, peer, refresh=refresh)
             verify(signed, known.key, algorithm=known.algorithm)
-            return Verified(peer, known.owner)
+            break
         except InvalidSignature:
             continue
         except UnusableActor as error:
             if refresh:
                 raise RequestRefused(401, f"signature key: {error}") from None
-    raise RequestRefused(401, "signature does not verify")
+    else:
+        raise RequestRefused(401, "signature does not verify")
+    wait = directory.limiter.take(peer.id)
+    if wait is not None:
+        raise RequestRefused(429, "too many requests from your node; slow down", wait)
+    return Verified(peer, known.owner)

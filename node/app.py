@@ -21,6 +21,7 @@ from federation.client import SignedClient
 from federation.delivery import Deliverer
 from federation.inbox import MAX_BODY, InboxRoute, InboxWriter
 from federation.keys import NodeKeys
+from federation.limits import PeerRateLimiter
 from federation.processing import Processor
 from federation.reading import LiveResolver
 from federation.remote import Directory
@@ -54,7 +55,8 @@ async def create_app(
         headers={"User-Agent": "sharon-node/0.1"}, connector=aiohttp.TCPConnector(limit=256)
     )
     client = SignedClient(http, keys, clock)
-    directory = Directory(db, client, ids, clock)
+    limiter = PeerRateLimiter(settings.peer_requests_per_second, settings.peer_request_burst)
+    directory = Directory(db, client, ids, clock, limiter)
     writer = InboxWriter(db)
     outbox_wake = asyncio.Event()
     processor = Processor(db, ids, directory, clock, writer.wake, outbox_wake)

@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 CONFIG = "sharon.toml"
@@ -30,6 +31,8 @@ class Settings:
     cache_ttl_seconds: int = 300
     cache_entries: int = 10_000
     secure_cookies: bool = False
+    peer_requests_per_second: float = 50.0
+    peer_request_burst: int = 500
 
     @property
     def bind(self) -> tuple[str, int]:
@@ -61,17 +64,33 @@ def load(data_dir: Path, environ: Mapping[str, str] | None = None) -> Settings:
         values = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"{path} is not valid TOML: {error}") from None
-    for key in ("url", "trust_name", "database_url", "cache_ttl_seconds"):
+    for key in (
+        "url",
+        "trust_name",
+        "database_url",
+        "cache_ttl_seconds",
+        "peer_requests_per_second",
+        "peer_request_burst",
+    ):
         if f"SHARON_{key.upper()}" in environ:
             values[key] = environ[f"SHARON_{key.upper()}"]
     missing = [key for key in ("url", "trust_name", "database_url") if not values.get(key)]
     if missing:
         raise SettingsError(f"{path} lacks {', '.join(missing)}")
-    settings = Settings(
+    try:
+        settings = _parsed(data_dir, values)
+    except ValueError as error:
+        raise SettingsError(f"{path}: a number setting is not a number ({error})") from None
+    return replace(settings, secure_cookies=settings.url.startswith("https://"))
+
+
+def _parsed(data_dir: Path, values: Mapping[str, Any]) -> Settings:
+    return Settings(
         data_dir=data_dir,
         url=str(values["url"]).rstrip("/"),
         trust_name=str(values["trust_name"]),
         database_url=str(values["database_url"]),
         cache_ttl_seconds=int(values.get("cache_ttl_seconds", 300)),
+        peer_requests_per_second=float(values.get("peer_requests_per_second", 50.0)),
+        peer_request_burst=int(values.get("peer_request_burst", 500)),
     )
-    return replace(settings, secure_cookies=settings.url.startswith("https://"))

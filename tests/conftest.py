@@ -11,7 +11,7 @@ import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ async def _drop_databases(names: list[str]) -> None:
         await connection.close()
 
 
-StartNode = Callable[[str], Awaitable[TestNode]]
+StartNode = Callable[..., Awaitable[TestNode]]
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
     nodes: list[TestNode] = []
     databases: list[str] = []
 
-    async def start(name: str) -> TestNode:
+    async def start(name: str, *, run_workers: bool = True, **settings_changes: Any) -> TestNode:
         directory = tmp_path / f"node-{len(nodes) + 1}"
         database_url = await _database_url(directory, databases)
         port = free_port()
@@ -128,7 +128,10 @@ async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
             name=name,
             database_url=database_url,
         )
-        runner = web.AppRunner(await create_app(settings, hasher=FAST_HASHER), access_log=None)
+        settings = replace(settings, **settings_changes)
+        runner = web.AppRunner(
+            await create_app(settings, hasher=FAST_HASHER, run_workers=run_workers), access_log=None
+        )
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         node = TestNode(name, directory, settings, runner, Database.connect(settings.database_url))

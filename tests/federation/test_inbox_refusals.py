@@ -42,8 +42,10 @@ def _signed(
     return headers
 
 
-async def _two_partners(start_node: StartNode) -> tuple[TestNode, TestNode, str, str]:
-    a = await start_node("Host Trust")
+async def _two_partners(
+    start_node: StartNode, host_settings: dict[str, Any] | None = None
+) -> tuple[TestNode, TestNode, str, str]:
+    a = await start_node("Host Trust", **(host_settings or {}))
     b = await start_node("Partner Trust")
     await peer_all(a, b)
     person_id = await b.add_user("alex", "carer")

@@ -1,0 +1,57 @@
+"""A peer that sends more than its budget gets 429 with Retry-After; nothing it sent then is
+stored, and requests within budget (and other peers) are unaffected."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+from conftest import StartNode, TestNode, eventually
+from test_inbox_refusals import _create, _signed, _two_partners
+
+from federation.keys import NodeKeys
+from federation.limits import PeerRateLimiter
+from storage.models import InboxItem, Membership
+
+
+async def _joined(node: TestNode) -> bool:
+    return await node.count(Membership) >= 1
+
+
+async def test_a_peer_over_its_budget_gets_429_with_retry_after_and_nothing_is_stored(
+    start_node: StartNode,
+) -> None:
+    a, b, subnet, actor = await _two_partners(
+        start_node, host_settings={"peer_requests_per_second": 0.2, "peer_request_burst": 10}
+    )
+    await eventually(lambda: _joined(a))
+    keys = NodeKeys.load(b.directory)
+    statuses, retry_after = [], None
+    async with aiohttp.ClientSession() as http:
+        for _ in range(20):
+            activity = _create(b, actor, subnet)
+            body = json.dumps(activity).encode()
+            headers = _signed(f"{a.url}/inbox", body, f"{actor}#main-key", keys.rsa)
+            async with http.post(f"{a.url}/inbox", data=body, headers=headers) as response:
+                statuses.append(response.status)
+                if response.status == 429:
+                    retry_after = response.headers.get("Retry-After")
+                    assert "too many requests" in await response.text()
+                    refused_id = activity["id"]
+    assert statuses[0] == 202 and 429 in statuses
+    assert set(statuses) == {202, 429}
+    assert retry_after is not None and int(retry_after) >= 1
+    rows = await a.count(InboxItem)
+    assert rows == statuses.count(202) + 1  # the Join, and what was accepted
+    assert refused_id not in await a.all_rows_text()
+
+
+def test_the_bucket_refills_at_its_rate() -> None:
+    now = [0.0]
+    limiter = PeerRateLimiter(rate=2.0, burst=2, monotonic=lambda: now[0])
+    assert limiter.take("p") is None and limiter.take("p") is None
+    assert limiter.take("p") == 1
+    assert limiter.take("other") is None
+    now[0] += 0.5
+    assert limiter.take("p") is None
+    assert limiter.take("p") == 1
