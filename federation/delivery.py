@@ -44,7 +44,7 @@ from storage.models import Delivery, Event, Peer, PostRef, new_id
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=45)  # longer than a send with its double knock (2 × 10 s)
 MAX_ATTEMPTS = 16
 DEAD_AFTER = 6
 DEAD_PROBE = timedelta(minutes=10)

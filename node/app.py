@@ -27,6 +27,7 @@ from federation.reading import LiveResolver
 from federation.remote import Directory
 from federation.routes import FederationRoutes
 from node.settings import Settings
+from storage import queues
 from storage.engine import Database
 from webui import setup as webui_setup
 from webui.context import WebContext
@@ -102,6 +103,9 @@ async def create_app(
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        if db.is_sqlite and run_workers:  # one process per SQLite node: no lease is live
+            async with db.transaction() as s:
+                await queues.release_leases(s)
         jobs: list[Coroutine[Any, Any, None]] = [writer.run()]
         if run_workers:
             jobs += [processor.run(), deliverer.run()]

@@ -165,3 +165,11 @@ async def finish_inbox_item(
             last_error=error,
         )
     )
+
+
+async def release_leases(s: AsyncSession) -> None:
+    """Free every lease: for a node starting up when no other process can hold one (SQLite)."""
+    for model in (Delivery, InboxItem):
+        await s.execute(
+            update(model).where(model.locked_until.is_not(None)).values(locked_until=None)
+        )
