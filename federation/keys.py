@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 RSA_FILE = "instance-rsa.pem"
 ED25519_FILE = "instance-ed25519.pem"
+RETIRED_PREFIX = "retired-"
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ED25519_MULTICODEC = b"\xed\x01"
 
@@ -45,18 +46,39 @@ class NodeKeys:
             raise ValueError("the node's key files hold the wrong kinds of key")
         return cls(rsa_key, ed_key)
 
-    def save(self, directory: Path) -> None:
-        """Write both keys, readable by the owner only (0600)."""
+    def save(self, directory: Path, *, prefix: str = "", replace: bool = False) -> None:
+        """Write both keys, readable by the owner only (0600).
+
+        With `replace`, each file is written beside its target and renamed over it, so a crash
+        leaves either the old key or the new one, never half of a key."""
         for name, key in ((RSA_FILE, self.rsa), (ED25519_FILE, self.ed25519)):
             pem = key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            path = directory / name
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            path = directory / (prefix + name)
+            target = path.with_name(path.name + ".new") if replace else path
+            if replace:
+                target.unlink(missing_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(pem)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if replace:
+                os.replace(target, path)
+
+    @classmethod
+    def rotate(cls, directory: Path) -> tuple[NodeKeys, NodeKeys]:
+        """New keys for the node; the old ones are kept as `retired-*.pem` (the last pair only).
+
+        Returns (old, new). The caller tells peers, signing with the old keys."""
+        old = cls.load(directory)
+        new = cls.generate()
+        old.save(directory, prefix=RETIRED_PREFIX, replace=True)
+        new.save(directory, replace=True)
+        return old, new
 
     @property
     def rsa_public_pem(self) -> str:

@@ -24,6 +24,7 @@ from actors.errors import ActorError, Invalid
 from actors.ids import LocalIds
 from federation.client import FetchError
 from federation.jsonld import MalformedDocument, normalise
+from federation.keys import fingerprint, load_public_pem
 from federation.remote import Directory, UnusableActor, host_of, id_of, parse_actor
 from storage import peers as peer_store
 from storage import queues
@@ -215,5 +216,14 @@ class Processor:
             actor = parse_actor({"@context": doc["@context"], **obj}, peer, now)
         except UnusableActor as error:
             raise Invalid(str(error)) from None
+        before = await peer_store.remote_actor(s, actor.uri)
         await peer_store.save_remote_actor(s, actor)
-        self.directory.keys.drop([key for key in (actor.key_id, actor.ed25519_key_id) if key])
+        if actor.uri == peer.instance_actor and actor.public_key_pem:
+            # Signed by the key we had pinned, the peer's node vouches for its new key.
+            new_pin = fingerprint(load_public_pem(actor.public_key_pem))
+            if new_pin != peer.key_fingerprint:
+                await peer_store.repin(s, peer.id, new_pin)
+                self.directory.peers.forget()
+                log.info("peer %s rotated its keys; new key %s pinned", peer.host, new_pin)
+        if before is not None:
+            self.directory.retire(before)

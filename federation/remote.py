@@ -29,6 +29,7 @@ from storage.engine import Database
 from storage.models import Peer, RemoteActor
 
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+RETIRED_KEY_GRACE = timedelta(days=7)
 ACTOR_TYPES = frozenset({"Person", "Group", "Application", "Service", "Organization"})
 
 
@@ -158,11 +159,22 @@ class Directory:
     clock: Clock
     limiter: PeerRateLimiter = field(default_factory=lambda: PeerRateLimiter(50.0, 500))
     keys: TTLCache[KnownKey] = field(init=False)
+    retired: TTLCache[KnownKey] = field(init=False)
     peers: PeerTable = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = TTLCache(max_entries=10_000, ttl=timedelta(hours=1), clock=self.clock)
+        self.retired = TTLCache(max_entries=10_000, ttl=RETIRED_KEY_GRACE, clock=self.clock)
         self.peers = PeerTable(self.db)
+
+    def retire(self, actor: RemoteActor) -> None:
+        """An actor's keys were replaced (an `Update`): its old keys still verify for a grace
+        period, so requests signed before the peer's node restarted are not refused."""
+        for key_id in (actor.key_id, actor.ed25519_key_id):
+            old = _key_of(actor, key_id) if key_id else None
+            if key_id and old is not None:
+                self.retired.put(key_id, old)
+        self.keys.drop([key for key in (actor.key_id, actor.ed25519_key_id) if key])
 
     async def peer_for_host(self, host: str) -> Peer | None:
         return await self.peers.by_host(host)

@@ -12,8 +12,14 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from federation.remote import Directory, UnusableActor, host_of
-from federation.signatures import InvalidSignature, SignatureError, parse_request, verify
+from federation.remote import Directory, KnownKey, UnusableActor, host_of
+from federation.signatures import (
+    InvalidSignature,
+    SignatureError,
+    SignedRequest,
+    parse_request,
+    verify,
+)
 from storage.models import Peer
 
 
@@ -34,6 +40,14 @@ class RequestRefused(Exception):
 class Verified:
     peer: Peer
     signer: str
+
+
+def _verifies(signed: SignedRequest, known: KnownKey) -> bool:
+    try:
+        verify(signed, known.key, algorithm=known.algorithm)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def request_url(request: web.Request, base_url: str) -> str:
@@ -64,6 +78,10 @@ async def verify_request(
             verify(signed, known.key, algorithm=known.algorithm)
             break
         except InvalidSignature:
+            retired = directory.retired.get(signed.key_id)
+            if retired is not None and _verifies(signed, retired):
+                known = retired
+                break
             continue
         except UnusableActor as error:
             if refresh:

@@ -84,6 +84,13 @@ def _run(args: argparse.Namespace) -> None:
     elif command == "subnet" and args.subnet_command == "add":
         uri = asyncio.run(manage.subnet_add(Path(args.dir), args.subnet, args.username))
         print(f"Added {args.username} to {uri}")
+    elif command == "keys":
+        outcomes = asyncio.run(manage.keys_rotate(Path(args.dir)))
+        print("New keys written; the old ones are kept as retired-*.pem.")
+        for name, status in outcomes:
+            told = f"told (HTTP {status})" if status and status < 300 else f"NOT told ({status})"
+            print(f"  {name}: {told}")
+        print("Restart the node (sharon serve) so that it signs with the new keys.")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -141,6 +148,13 @@ def parser() -> argparse.ArgumentParser:
     member.add_argument("dir")
     member.add_argument("subnet")
     member.add_argument("username")
+
+    keys = sub.add_parser("keys", help="the node's signing keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    keys.add_parser(
+        "rotate", help="new keys; peers are sent an Update signed with the old key"
+    ).add_argument("dir")
     return top
 
 

@@ -17,7 +17,8 @@ from argon2 import PasswordHasher
 from actors import people, subnets
 from actors.clock import utcnow
 from actors.ids import LocalIds
-from federation.client import SignedClient
+from federation import documents
+from federation.client import SignedClient, preferred_scheme
 from federation.keys import NodeKeys
 from federation.peering import PeeringError, add_peer, find_remote_subnet, normalise_url
 from federation.remote import Directory
@@ -26,7 +27,7 @@ from storage import peers as peer_store
 from storage import people as people_store
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.models import Peer
+from storage.models import Peer, new_id
 
 
 class ManageError(Exception):
@@ -155,3 +156,36 @@ async def subnet_add(directory: Path, subnet: str, username: str) -> str:
         async with node.db.transaction() as s:
             await subnets.join_remote_subnet(s, node.ids, group=group, person=person, now=utcnow())
         return group.uri
+
+
+async def keys_rotate(directory: Path) -> list[tuple[str, int | None]]:
+    """New keys for the node and every actor on it; each peer is sent an `Update` of the
+    instance actor signed with the *old* key, which it still trusts, so it can re-pin.
+
+    Returns (peer name, HTTP status or None if unreachable) for each peer. The running node
+    must be restarted to sign with the new keys; peers accept the old ones meanwhile."""
+    async with opened(directory) as node:
+        async with node.db.transaction() as s:
+            peers = [p for p in await peer_store.list_peers(s) if p.state != "removed"]
+        old, new = NodeKeys.rotate(node.settings.data_dir)
+        update = documents.render_update(
+            node.ids,
+            new_id(),
+            actor_uri=node.ids.instance,
+            document=documents.render_instance_actor(node.ids, new, node.settings.trust_name),
+        )
+        outcomes: list[tuple[str, int | None]] = []
+        async with aiohttp.ClientSession() as http:
+            client = SignedClient(http, old, utcnow)
+            for peer in peers:
+                try:
+                    response = await client.post(
+                        peer.shared_inbox,
+                        update,
+                        signer=node.ids.instance,
+                        scheme=preferred_scheme(peer.signature_schemes),
+                    )
+                    outcomes.append((peer.name, response.status))
+                except (aiohttp.ClientError, OSError, TimeoutError):
+                    outcomes.append((peer.name, None))
+        return outcomes

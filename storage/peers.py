@@ -92,3 +92,8 @@ async def note_failure(s: AsyncSession, peer_id: str, now: datetime, *, dead: bo
     await s.execute(
         update(Peer).where(Peer.id == peer_id, Peer.state != "removed").values(**values)
     )
+
+
+async def repin(s: AsyncSession, peer_id: str, key_fingerprint: str) -> None:
+    """The peer's node rotated its key (and proved it with the old one)."""
+    await s.execute(update(Peer).where(Peer.id == peer_id).values(key_fingerprint=key_fingerprint))

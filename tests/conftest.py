@@ -62,6 +62,14 @@ class TestNode:
     def sqlite_files(self) -> list[Path]:
         return sorted(self.directory.glob("sharon.sqlite3*"))
 
+    async def restart(self) -> None:
+        """Stop serving and serve again from the same directory (keys and settings re-read)."""
+        await self.runner.cleanup()
+        app = await create_app(self.settings, hasher=FAST_HASHER)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.settings.bind[1]).start()
+
     async def add_user(self, username: str, role: str, pseudonym: str | None = None) -> str:
         return await manage.add_user(
             self.directory, username, role, PASSWORD, pseudonym, hasher=FAST_HASHER

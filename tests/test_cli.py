@@ -54,3 +54,18 @@ def test_console_script_runs(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1 and "not a SHaRON node directory" in result.stderr
+
+
+def test_keys_rotate_writes_new_private_keys_and_keeps_the_old_pair_retired(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = tmp_path / "trust"
+    main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"])
+    before = (node / "instance-rsa.pem").read_bytes()
+    assert main(["keys", "rotate", str(node)]) == 0
+    assert "Restart the node" in capsys.readouterr().out
+    assert (node / "instance-rsa.pem").read_bytes() != before
+    assert (node / "retired-instance-rsa.pem").read_bytes() == before
+    for key in node.glob("*.pem"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert not list(node.glob("*.new"))
