@@ -16,13 +16,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import throttle
 from actors.errors import Conflict, Invalid
+from actors.passwords import check_password
 from actors.policy import parse_role
 from storage import people as store
 from storage.models import Person, WebSession
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
-MIN_PASSWORD = 10
 IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 
@@ -35,11 +36,6 @@ def check_pseudonym(pseudonym: str) -> str:
     if re.search(r"\d{4,}", pseudonym):
         raise Invalid("A pseudonym must not contain long numbers.")
     return pseudonym
-
-
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"A password must be at least {MIN_PASSWORD} characters long.")
 
 
 async def add_person(
@@ -61,7 +57,7 @@ async def add_person(
         role = parse_role(role)
     except ValueError as error:
         raise Invalid(str(error)) from None
-    check_password(password)
+    check_password(password, not_containing=(username, pseudonym or ""))
     if await store.person_by_username(s, username) is not None:
         raise Conflict(f"The username {username!r} is taken.")
     return await store.add_person(
@@ -85,6 +81,27 @@ async def authenticate(
     except (VerificationError, InvalidHashError):
         return None
     return person if person and not person.disabled else None
+
+
+async def sign_in(
+    s: AsyncSession,
+    hasher: PasswordHasher,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
+) -> Person | None:
+    """`authenticate`, throttled per account and per client address (`throttle.Throttled`)."""
+    account, client = throttle.account_key(username), throttle.address_key(address)
+    await throttle.check(s, [account, client], now)
+    person = await authenticate(s, hasher, username, password)
+    if person is None:
+        await throttle.record_failure(s, account, throttle.ACCOUNT, now)
+        await throttle.record_failure(s, client, throttle.ADDRESS, now)
+    else:
+        await throttle.clear(s, account)
+    return person
 
 
 # A real argon2id hash of a random secret: checking an unknown username costs the same time as a

@@ -29,6 +29,7 @@ from node import manage
 from node.app import create_app
 from node.settings import Settings
 from storage.engine import Database
+from storage.migrate import upgrade
 from storage.models import Base
 
 PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
@@ -203,3 +204,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
         if loop.time() - start > within:
             pytest.fail(f"condition not met within {within} s")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of its own, for tests of `actors/` operations with their own clock."""
+    created: list[str] = []
+    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    await asyncio.to_thread(upgrade, url)
+    db = Database.connect(url)
+    yield db
+    await db.close()
+    await _drop_databases(created)

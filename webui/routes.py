@@ -13,6 +13,7 @@ from aiohttp import web
 
 from actors import people, posts, subnets
 from actors.errors import ActorError, Invalid, NotFound, NotPermitted
+from actors.throttle import Throttled
 from webui.context import CSP_NONCE, CSRF, PERSON, WEB
 from webui.security import (
     SESSION_COOKIE,
@@ -86,20 +87,34 @@ async def sign_in(request: web.Request) -> web.Response:
         errors.append({"text": "Enter your username", "href": "#username"})
     if not password:
         errors.append({"text": "Enter your password", "href": "#password"})
-    person = None
+    person, status = None, 400
     if not errors:
-        async with ctx.db.transaction() as s:
-            person = await people.authenticate(s, ctx.hasher, username, password)
-            if person is not None:
-                session = await people.start_session(s, person, ctx.clock())
-        if person is None:
-            errors.append({"text": "The username or password is not right", "href": "#username"})
+        try:
+            async with ctx.db.transaction() as s:
+                person = await people.sign_in(
+                    s,
+                    ctx.hasher,
+                    username=username,
+                    password=password,
+                    address=request.remote or "",
+                    now=ctx.clock(),
+                )
+                if person is not None:
+                    session = await people.start_session(s, person, ctx.clock())
+        except Throttled as error:
+            errors.append({"text": str(error), "href": "#username"})
+            status = 429
+        else:
+            if person is None:
+                errors.append(
+                    {"text": "The username or password is not right", "href": "#username"}
+                )
     if errors:
         token = str(form.get("csrf_token"))
         return page(
             request,
             "sign_in.html",
-            status=400 if not person else 200,
+            status=status,
             errors=errors,
             username=username,
             next=safe_next(str(form.get("next", ""))),
