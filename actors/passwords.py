@@ -31,18 +31,19 @@ def common_passwords() -> frozenset[str]:
 def check_password(password: str, *, not_containing: Iterable[str] = ()) -> None:
     """Raise `Invalid` saying what to change; `not_containing` are the person's own names."""
     if len(password) < MIN_LENGTH:
-        raise Invalid(f"Your password must be at least {MIN_LENGTH} characters long.")
+        raise Invalid(f"Your password must be at least {MIN_LENGTH} characters long.", "password")
     if len(password) > MAX_LENGTH:
-        raise Invalid(f"Your password must be at most {MAX_LENGTH} characters long.")
+        raise Invalid(f"Your password must be at most {MAX_LENGTH} characters long.", "password")
     lowered = password.lower()
     core = lowered.strip(_EDGES)
     common = common_passwords()
     if lowered in common or core in common or not core or len(set(lowered)) < 4:
         raise Invalid(
             "That password is too easy to guess: it is one of the most common passwords. "
-            "Try three or four unrelated words."
+            "Try three or four unrelated words.",
+            "password",
         )
     for name in not_containing:
         name = name.strip().lower()
         if len(name) >= 3 and name in lowered:
-            raise Invalid("Your password must not contain your username or pseudonym.")
+            raise Invalid("Your password must not contain your username or pseudonym.", "password")

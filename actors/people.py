@@ -28,13 +28,20 @@ IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 
 
-def check_pseudonym(pseudonym: str) -> str:
-    """A pseudonym shown to others: 2–40 characters and no long runs of digits (phone, NHS no.)."""
+def check_pseudonym(pseudonym: str, real_name: str | None = None) -> str:
+    """A pseudonym shown to others: 2–40 characters, no long runs of digits (phone, NHS no.),
+    no e-mail address, and — when the clinician recorded it — no part of the real name."""
     pseudonym = " ".join(pseudonym.split())
     if not 2 <= len(pseudonym) <= 40:
-        raise Invalid("A pseudonym must be 2 to 40 characters long.")
+        raise Invalid("A pseudonym must be 2 to 40 characters long.", "pseudonym")
     if re.search(r"\d{4,}", pseudonym):
-        raise Invalid("A pseudonym must not contain long numbers.")
+        raise Invalid("A pseudonym must not contain long numbers.", "pseudonym")
+    if "@" in pseudonym:
+        raise Invalid("A pseudonym must not be an e-mail address.", "pseudonym")
+    lowered = pseudonym.lower()
+    for part in re.split(r"[^\w]+", (real_name or "").lower()):
+        if len(part) >= 3 and part in lowered:
+            raise Invalid("Choose a pseudonym that is not your real name.", "pseudonym")
     return pseudonym
 
 
@@ -51,7 +58,8 @@ async def add_person(
     """Create a local account; `Invalid`/`Conflict` explain what is wrong with the request."""
     if not USERNAME.match(username):
         raise Invalid(
-            "A username must be 2–32 characters: lower-case letters, digits, '.', '_' or '-'."
+            "A username must be 2–32 characters: lower-case letters, digits, '.', '_' or '-'.",
+            "username",
         )
     try:
         role = parse_role(role)

@@ -84,6 +84,13 @@ def _run(args: argparse.Namespace) -> None:
     elif command == "subnet" and args.subnet_command == "add":
         uri = asyncio.run(manage.subnet_add(Path(args.dir), args.subnet, args.username))
         print(f"Added {args.username} to {uri}")
+    elif command == "invite":
+        link, code = asyncio.run(
+            manage.invite_create(
+                Path(args.dir), by=args.by, role=args.role, subnets_=args.subnet or []
+            )
+        )
+        print(f"Invitation for a {args.role}, valid 7 days, once:\n  link: {link}\n  code: {code}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -141,6 +148,19 @@ def parser() -> argparse.ArgumentParser:
     member.add_argument("dir")
     member.add_argument("subnet")
     member.add_argument("username")
+
+    invite = sub.add_parser("invite", help="invitations").add_subparsers(
+        dest="invite_command", required=True
+    )
+    invite_create = invite.add_parser("create", help="a one-time invitation (link and code)")
+    invite_create.add_argument("dir")
+    invite_create.add_argument("--by", required=True, help="the inviting staff member's username")
+    invite_create.add_argument(
+        "--role", required=True, choices=["admin", "clinician", "patient", "carer", "professional"]
+    )
+    invite_create.add_argument(
+        "--subnet", action="append", help="slug of a subnet they join (repeat for several)"
+    )
     return top
 
 

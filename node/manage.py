@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 from argon2 import PasswordHasher
 
-from actors import people, subnets
+from actors import invitations, people, subnets
 from actors.clock import utcnow
 from actors.ids import LocalIds
 from federation.client import SignedClient
@@ -155,3 +155,23 @@ async def subnet_add(directory: Path, subnet: str, username: str) -> str:
         async with node.db.transaction() as s:
             await subnets.join_remote_subnet(s, node.ids, group=group, person=person, now=utcnow())
         return group.uri
+
+
+async def invite_create(
+    directory: Path, *, by: str, role: str, subnets_: list[str], real_name: str = ""
+) -> tuple[str, str]:
+    """An invitation made by staff member `by`; returns (link, code) to hand to the invitee."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        inviter = await people_store.person_by_username(s, by)
+        if inviter is None:
+            raise ManageError(f"there is no user called {by!r} on this node")
+        created = await invitations.create_invitation(
+            s,
+            node.ids,
+            inviter=inviter,
+            role=role,
+            subnet_slugs=subnets_,
+            real_name=real_name,
+            now=utcnow(),
+        )
+        return f"{node.ids.base}/join?token={created.token}", invitations.show_code(created.code)

@@ -162,11 +162,17 @@ class Browser:
             return response.status, await response.text()
 
     async def submit(self, page_path: str, action: str, fields: dict[str, str]) -> tuple[int, str]:
+        return await self.submit_pairs(page_path, action, list(fields.items()))
+
+    async def submit_pairs(
+        self, page_path: str, action: str, fields: list[tuple[str, str]]
+    ) -> tuple[int, str]:
+        """Like `submit`, for forms with repeated names (checkboxes)."""
         _, html = await self.get(page_path)
         token = re.search(r'name="csrf_token" value="([^"]+)"', html)
         assert token, f"no CSRF token on {page_path}"
         async with self.http.post(
-            self.base + action, data={"csrf_token": token.group(1), **fields}
+            self.base + action, data=[("csrf_token", token.group(1)), *fields]
         ) as response:
             return response.status, await response.text()
 

@@ -54,3 +54,23 @@ def test_console_script_runs(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1 and "not a SHaRON node directory" in result.stderr
+
+
+def test_invite_create_prints_a_link_and_a_code_and_refuses_non_staff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = tmp_path / "trust"
+    main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"])
+    password = tmp_path / "pw"
+    password.write_text("kettle orbit lantern\n")
+    for username, role in (("dr-ahmed", "clinician"), ("sam", "carer")):
+        main(["user", "add", str(node), username, "--role", role, "--password-file", str(password)])
+    main(["subnet", "create", str(node), "carers", "--name", "Carers"])
+    main(["subnet", "add", str(node), "carers", "dr-ahmed"])
+    capsys.readouterr()
+    invite = ["invite", "create", str(node), "--role", "patient", "--subnet", "carers"]
+    assert main([*invite, "--by", "dr-ahmed"]) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:9/join?token=" in out and "code: " in out
+    assert main([*invite, "--by", "sam"]) == 1
+    assert capsys.readouterr().err.startswith("sharon: You cannot invite")
