@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import throttle
 from actors.errors import Conflict, Invalid
 from actors.passwords import check_password
-from actors.policy import parse_role
+from actors.policy import needs_second_factor, parse_role
 from storage import people as store
 from storage.models import Person, WebSession
 
@@ -128,15 +128,23 @@ def token_hash(token: str) -> str:
 class NewSession:
     token: str
     csrf_token: str
+    verified: bool = True
 
 
 async def start_session(s: AsyncSession, person: Person, now: datetime) -> NewSession:
+    """A new browser session; for staff it stays unverified until their second factor."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
+    verified = not needs_second_factor(person.role)
     await store.add_web_session(
-        s, token_hash=token_hash(token), person_id=person.id, csrf_token=csrf, now=now
+        s,
+        token_hash=token_hash(token),
+        person_id=person.id,
+        csrf_token=csrf,
+        now=now,
+        verified=verified,
     )
-    return NewSession(token, csrf)
+    return NewSession(token, csrf, verified)
 
 
 async def session_for(

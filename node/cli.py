@@ -55,7 +55,12 @@ def _run(args: argparse.Namespace) -> None:
     elif command == "user":
         person_id = asyncio.run(
             manage.add_user(
-                Path(args.dir), args.username, args.role, _password(args), args.pseudonym
+                Path(args.dir),
+                args.username,
+                args.role,
+                _password(args),
+                args.pseudonym,
+                totp_secret=args.totp_secret,
             )
         )
         print(f"Added {args.role} {args.username} ({person_id})")
@@ -122,6 +127,9 @@ def parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--password-file")
     add.add_argument("--pseudonym", help="name others see (default: the username)")
+    add.add_argument(
+        "--totp-secret", help="staff: a base32 TOTP secret (else they enrol at first sign-in)"
+    )
 
     peer = sub.add_parser("peer", help="agreed peer nodes").add_subparsers(
         dest="peer_command", required=True

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 from argon2 import PasswordHasher
 
-from actors import invitations, people, subnets
+from actors import invitations, people, subnets, totp
 from actors.clock import utcnow
 from actors.ids import LocalIds
 from federation.client import SignedClient
@@ -86,7 +86,9 @@ async def add_user(
     password: str,
     pseudonym: str | None = None,
     hasher: PasswordHasher | None = None,
+    totp_secret: str | None = None,
 ) -> str:
+    """Add a person; staff given a `totp_secret` skip enrolling an app at first sign-in."""
     async with opened(directory) as node, node.db.transaction() as s:
         person = await people.add_person(
             s,
@@ -97,6 +99,8 @@ async def add_user(
             now=utcnow(),
             pseudonym=pseudonym,
         )
+        if totp_secret:
+            person.totp_secret = totp.checked_secret(totp_secret)
         return person.id
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from actors import people, posts, subnets
 from actors.errors import ActorError, Invalid, NotFound, NotPermitted
 from actors.throttle import Throttled
-from webui.context import CSP_NONCE, CSRF, PERSON, WEB
+from webui.context import CSP_NONCE, CSRF, PENDING, PERSON, WEB
 from webui.security import (
     SESSION_COOKIE,
     checked_form,
@@ -49,7 +49,8 @@ def subnet_href(uri: str) -> str:
 def require_person(request: web.Request) -> Any:
     person = request[PERSON]
     if person is None:
-        raise web.HTTPSeeOther(f"/sign-in?next={quote(request.path_qs, safe='')}")
+        step = "/sign-in/two-factor" if request[PENDING] else "/sign-in"
+        raise web.HTTPSeeOther(f"{step}?next={quote(request.path_qs, safe='')}")
     return person
 
 
@@ -120,7 +121,10 @@ async def sign_in(request: web.Request) -> web.Response:
             next=safe_next(str(form.get("next", ""))),
             csrf_token=token,
         )
-    response = web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
+    target = safe_next(str(form.get("next", "")))
+    if not session.verified:
+        target = f"/sign-in/two-factor?next={quote(target, safe='')}"
+    response = web.HTTPSeeOther(target)
     set_session_cookie(request, response, session.token)
     raise response
 
