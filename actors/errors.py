@@ -14,7 +14,13 @@ class NotPermitted(ActorError):
 
 
 class Invalid(ActorError):
-    """The request itself is wrong (bad name, empty post, unknown role)."""
+    """The request itself is wrong (bad name, empty post, unknown role).
+
+    `field` names the input at fault, when there is one, so a form can point at it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Conflict(ActorError):

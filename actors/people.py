@@ -16,30 +16,33 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import throttle
 from actors.errors import Conflict, Invalid
-from actors.policy import parse_role
+from actors.passwords import check_password
+from actors.policy import needs_second_factor, parse_role
 from storage import people as store
 from storage.models import Person, WebSession
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
-MIN_PASSWORD = 10
 IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 
 
-def check_pseudonym(pseudonym: str) -> str:
-    """A pseudonym shown to others: 2–40 characters and no long runs of digits (phone, NHS no.)."""
+def check_pseudonym(pseudonym: str, real_name: str | None = None) -> str:
+    """A pseudonym shown to others: 2–40 characters, no long runs of digits (phone, NHS no.),
+    no e-mail address, and — when the clinician recorded it — no part of the real name."""
     pseudonym = " ".join(pseudonym.split())
     if not 2 <= len(pseudonym) <= 40:
-        raise Invalid("A pseudonym must be 2 to 40 characters long.")
+        raise Invalid("A pseudonym must be 2 to 40 characters long.", "pseudonym")
     if re.search(r"\d{4,}", pseudonym):
-        raise Invalid("A pseudonym must not contain long numbers.")
+        raise Invalid("A pseudonym must not contain long numbers.", "pseudonym")
+    if "@" in pseudonym:
+        raise Invalid("A pseudonym must not be an e-mail address.", "pseudonym")
+    lowered = pseudonym.lower()
+    for part in re.split(r"[^\w]+", (real_name or "").lower()):
+        if len(part) >= 3 and part in lowered:
+            raise Invalid("Choose a pseudonym that is not your real name.", "pseudonym")
     return pseudonym
-
-
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"A password must be at least {MIN_PASSWORD} characters long.")
 
 
 async def add_person(
@@ -55,13 +58,14 @@ async def add_person(
     """Create a local account; `Invalid`/`Conflict` explain what is wrong with the request."""
     if not USERNAME.match(username):
         raise Invalid(
-            "A username must be 2–32 characters: lower-case letters, digits, '.', '_' or '-'."
+            "A username must be 2–32 characters: lower-case letters, digits, '.', '_' or '-'.",
+            "username",
         )
     try:
         role = parse_role(role)
     except ValueError as error:
         raise Invalid(str(error)) from None
-    check_password(password)
+    check_password(password, not_containing=(username, pseudonym or ""))
     if await store.person_by_username(s, username) is not None:
         raise Conflict(f"The username {username!r} is taken.")
     return await store.add_person(
@@ -87,6 +91,27 @@ async def authenticate(
     return person if person and not person.disabled else None
 
 
+async def sign_in(
+    s: AsyncSession,
+    hasher: PasswordHasher,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
+) -> Person | None:
+    """`authenticate`, throttled per account and per client address (`throttle.Throttled`)."""
+    account, client = throttle.account_key(username), throttle.address_key(address)
+    await throttle.check(s, [account, client], now)
+    person = await authenticate(s, hasher, username, password)
+    if person is None:
+        await throttle.record_failure(s, account, throttle.ACCOUNT, now)
+        await throttle.record_failure(s, client, throttle.ADDRESS, now)
+    else:
+        await throttle.clear(s, account)
+    return person
+
+
 # A real argon2id hash of a random secret: checking an unknown username costs the same time as a
 # known one, so sign-in timing does not reveal who has an account.
 _DUMMY_HASH = (
@@ -103,15 +128,23 @@ def token_hash(token: str) -> str:
 class NewSession:
     token: str
     csrf_token: str
+    verified: bool = True
 
 
 async def start_session(s: AsyncSession, person: Person, now: datetime) -> NewSession:
+    """A new browser session; for staff it stays unverified until their second factor."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
+    verified = not needs_second_factor(person.role)
     await store.add_web_session(
-        s, token_hash=token_hash(token), person_id=person.id, csrf_token=csrf, now=now
+        s,
+        token_hash=token_hash(token),
+        person_id=person.id,
+        csrf_token=csrf,
+        now=now,
+        verified=verified,
     )
-    return NewSession(token, csrf)
+    return NewSession(token, csrf, verified)
 
 
 async def session_for(

@@ -55,7 +55,12 @@ def _run(args: argparse.Namespace) -> None:
     elif command == "user":
         person_id = asyncio.run(
             manage.add_user(
-                Path(args.dir), args.username, args.role, _password(args), args.pseudonym
+                Path(args.dir),
+                args.username,
+                args.role,
+                _password(args),
+                args.pseudonym,
+                totp_secret=args.totp_secret,
             )
         )
         print(f"Added {args.role} {args.username} ({person_id})")
@@ -91,6 +96,13 @@ def _run(args: argparse.Namespace) -> None:
             told = f"told (HTTP {status})" if status and status < 300 else f"NOT told ({status})"
             print(f"  {name}: {told}")
         print("Restart the node (sharon serve) so that it signs with the new keys.")
+    elif command == "invite":
+        link, code = asyncio.run(
+            manage.invite_create(
+                Path(args.dir), by=args.by, role=args.role, subnets_=args.subnet or []
+            )
+        )
+        print(f"Invitation for a {args.role}, valid 7 days, once:\n  link: {link}\n  code: {code}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -122,6 +134,9 @@ def parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--password-file")
     add.add_argument("--pseudonym", help="name others see (default: the username)")
+    add.add_argument(
+        "--totp-secret", help="staff: a base32 TOTP secret (else they enrol at first sign-in)"
+    )
 
     peer = sub.add_parser("peer", help="agreed peer nodes").add_subparsers(
         dest="peer_command", required=True
@@ -155,6 +170,18 @@ def parser() -> argparse.ArgumentParser:
     keys.add_parser(
         "rotate", help="new keys; peers are sent an Update signed with the old key"
     ).add_argument("dir")
+    invite = sub.add_parser("invite", help="invitations").add_subparsers(
+        dest="invite_command", required=True
+    )
+    invite_create = invite.add_parser("create", help="a one-time invitation (link and code)")
+    invite_create.add_argument("dir")
+    invite_create.add_argument("--by", required=True, help="the inviting staff member's username")
+    invite_create.add_argument(
+        "--role", required=True, choices=["admin", "clinician", "patient", "carer", "professional"]
+    )
+    invite_create.add_argument(
+        "--subnet", action="append", help="slug of a subnet they join (repeat for several)"
+    )
     return top
 
 

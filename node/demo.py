@@ -20,6 +20,8 @@ from node import manage
 from node.app import create_app
 
 PASSWORD = "demo-password-2026"  # noqa: S105 — printed for the demo on purpose
+# Staff sign in with TOTP too; every demo staff account shares this secret (printed).
+TOTP_SECRET = "SHARONDEMOSTAFFTOTPSECRET234567A"  # noqa: S105
 TRUSTS = ("Berkshire Healthcare", "Oxford Health", "Bucks")
 
 
@@ -75,7 +77,8 @@ async def build(root: Path, base_port: int) -> list[RunningNode]:
         await manage.peer_add(right.directory, left.url)
     for index, node in enumerate(nodes):
         for username, role in PEOPLE[index]:
-            await manage.add_user(node.directory, username, role, PASSWORD)
+            secret = TOTP_SECRET if role in ("admin", "clinician") else None
+            await manage.add_user(node.directory, username, role, PASSWORD, totp_secret=secret)
     carers = await manage.subnet_create(a.directory, "carers", "Carers across the Thames Valley")
     await manage.subnet_create(a.directory, "eating-disorders", "Eating disorders peer support")
     await manage.subnet_share(a.directory, "carers", b.url)
@@ -98,6 +101,9 @@ def describe(nodes: list[RunningNode]) -> str:
     lines += [
         "",
         f"  Every password is: {PASSWORD}",
+        "  Staff (admin, clinician) also give a code from an authenticator app with the key",
+        f"  {TOTP_SECRET}; or print a code with: .venv/bin/python -c "
+        f"\"import pyotp; print(pyotp.TOTP('{TOTP_SECRET}').now())\"",
         "  'Carers across the Thames Valley' is hosted by Berkshire Healthcare and shared with",
         "  Oxford Health only. Post as sam on Berkshire, read it as alex on Oxford Health.",
         "",

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 from argon2 import PasswordHasher
 
-from actors import people, subnets
+from actors import invitations, people, subnets, totp
 from actors.clock import utcnow
 from actors.ids import LocalIds
 from federation import documents
@@ -87,7 +87,9 @@ async def add_user(
     password: str,
     pseudonym: str | None = None,
     hasher: PasswordHasher | None = None,
+    totp_secret: str | None = None,
 ) -> str:
+    """Add a person; staff given a `totp_secret` skip enrolling an app at first sign-in."""
     async with opened(directory) as node, node.db.transaction() as s:
         person = await people.add_person(
             s,
@@ -98,6 +100,8 @@ async def add_user(
             now=utcnow(),
             pseudonym=pseudonym,
         )
+        if totp_secret:
+            person.totp_secret = totp.checked_secret(totp_secret)
         return person.id
 
 
@@ -189,3 +193,23 @@ async def keys_rotate(directory: Path) -> list[tuple[str, int | None]]:
                 except (aiohttp.ClientError, OSError, TimeoutError):
                     outcomes.append((peer.name, None))
         return outcomes
+
+
+async def invite_create(
+    directory: Path, *, by: str, role: str, subnets_: list[str], real_name: str = ""
+) -> tuple[str, str]:
+    """An invitation made by staff member `by`; returns (link, code) to hand to the invitee."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        inviter = await people_store.person_by_username(s, by)
+        if inviter is None:
+            raise ManageError(f"there is no user called {by!r} on this node")
+        created = await invitations.create_invitation(
+            s,
+            node.ids,
+            inviter=inviter,
+            role=role,
+            subnet_slugs=subnets_,
+            real_name=real_name,
+            now=utcnow(),
+        )
+        return f"{node.ids.base}/join?token={created.token}", invitations.show_code(created.code)

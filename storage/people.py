@@ -34,7 +34,13 @@ async def person_by_id(s: AsyncSession, person_id: str) -> Person | None:
 
 
 async def add_web_session(
-    s: AsyncSession, *, token_hash: str, person_id: str, csrf_token: str, now: datetime
+    s: AsyncSession,
+    *,
+    token_hash: str,
+    person_id: str,
+    csrf_token: str,
+    now: datetime,
+    verified: bool = True,
 ) -> WebSession:
     row = WebSession(
         token_hash=token_hash,
@@ -42,6 +48,7 @@ async def add_web_session(
         csrf_token=csrf_token,
         created_at=now,
         last_seen_at=now,
+        verified=verified,
     )
     s.add(row)
     await s.flush()

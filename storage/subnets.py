@@ -32,9 +32,12 @@ def _memo(s: AsyncSession, name: str) -> dict[Any, Any]:
 
 async def subnet_by_slug(s: AsyncSession, slug: str) -> Subnet | None:
     memo = _memo(s, "subnet_by_slug")
-    if slug not in memo:
-        memo[slug] = await s.scalar(select(Subnet).where(Subnet.slug == slug))
-    return memo[slug]
+    found = memo.get(slug)
+    if found is None:
+        found = await s.scalar(select(Subnet).where(Subnet.slug == slug))
+        if found is not None:
+            memo[slug] = found
+    return found
 
 
 async def add_partner(s: AsyncSession, *, subnet_id: str, peer_id: str, now: datetime) -> bool:

@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import pyotp
 import pytest
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -29,11 +31,13 @@ from node import manage
 from node.app import create_app
 from node.settings import Settings
 from storage.engine import Database
+from storage.migrate import upgrade
 from storage.models import Base
 
 PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 PASSWORD = "a-long-enough-password"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 VECTORS = Path(
     os.environ.get("SHARON_VECTORS_DIR", Path(__file__).resolve().parents[2] / "shared" / "vectors")
 )
@@ -71,8 +75,15 @@ class TestNode:
         await web.TCPSite(self.runner, "127.0.0.1", self.settings.bind[1]).start()
 
     async def add_user(self, username: str, role: str, pseudonym: str | None = None) -> str:
+        """Staff are enrolled in TOTP with `TOTP_SECRET`, as if they had set up an app."""
         return await manage.add_user(
-            self.directory, username, role, PASSWORD, pseudonym, hasher=FAST_HASHER
+            self.directory,
+            username,
+            role,
+            PASSWORD,
+            pseudonym,
+            hasher=FAST_HASHER,
+            totp_secret=TOTP_SECRET if role in ("admin", "clinician") else None,
         )
 
     async def all_rows_text(self) -> str:
@@ -172,18 +183,32 @@ class Browser:
             return response.status, await response.text()
 
     async def submit(self, page_path: str, action: str, fields: dict[str, str]) -> tuple[int, str]:
+        return await self.submit_pairs(page_path, action, list(fields.items()))
+
+    async def submit_pairs(
+        self, page_path: str, action: str, fields: list[tuple[str, str]]
+    ) -> tuple[int, str]:
+        """Like `submit`, for forms with repeated names (checkboxes)."""
         _, html = await self.get(page_path)
         token = re.search(r'name="csrf_token" value="([^"]+)"', html)
         assert token, f"no CSRF token on {page_path}"
         async with self.http.post(
-            self.base + action, data={"csrf_token": token.group(1), **fields}
+            self.base + action, data=[("csrf_token", token.group(1)), *fields]
         ) as response:
             return response.status, await response.text()
 
     async def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        """Sign in; for staff, also give a TOTP code (the next step's if this one was used)."""
         status, html = await self.submit(
             "/sign-in", "/sign-in", {"username": username, "password": password}
         )
+        for offset in (0, 30):
+            if "Enter your security code" not in html:
+                break
+            code = pyotp.TOTP(TOTP_SECRET).at(time.time() + offset)
+            status, html = await self.submit(
+                "/sign-in/two-factor", "/sign-in/two-factor", {"code": code, "next": "/"}
+            )
         assert status == 200 and "My subnets" in html, html[:500]
 
 
@@ -214,3 +239,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
         if loop.time() - start > within:
             pytest.fail(f"condition not met within {within} s")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of its own, for tests of `actors/` operations with their own clock."""
+    created: list[str] = []
+    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    await asyncio.to_thread(upgrade, url)
+    db = Database.connect(url)
+    yield db
+    await db.close()
+    await _drop_databases(created)

@@ -69,3 +69,23 @@ def test_keys_rotate_writes_new_private_keys_and_keeps_the_old_pair_retired(
     for key in node.glob("*.pem"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert not list(node.glob("*.new"))
+
+
+def test_invite_create_prints_a_link_and_a_code_and_refuses_non_staff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = tmp_path / "trust"
+    main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"])
+    password = tmp_path / "pw"
+    password.write_text("kettle orbit lantern\n")
+    for username, role in (("dr-ahmed", "clinician"), ("sam", "carer")):
+        main(["user", "add", str(node), username, "--role", role, "--password-file", str(password)])
+    main(["subnet", "create", str(node), "carers", "--name", "Carers"])
+    main(["subnet", "add", str(node), "carers", "dr-ahmed"])
+    capsys.readouterr()
+    invite = ["invite", "create", str(node), "--role", "patient", "--subnet", "carers"]
+    assert main([*invite, "--by", "dr-ahmed"]) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:9/join?token=" in out and "code: " in out
+    assert main([*invite, "--by", "sam"]) == 1
+    assert capsys.readouterr().err.startswith("sharon: You cannot invite")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
-from conftest import Browser, BrowserFactory, StartNode, TestNode
+from conftest import PASSWORD, Browser, BrowserFactory, StartNode, TestNode
 
 from node import manage
 from storage.models import Post
@@ -107,3 +107,18 @@ async def test_empty_post_shows_an_error_and_keeps_the_page(
     assert status == 400
     assert "There is a problem" in html and "Write something before posting." in html
     assert await a.count(Post) == 0
+
+
+async def test_repeated_wrong_passwords_lock_the_account_with_a_clear_message(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("sam", "carer")
+    guesser = browser(a)
+    for _ in range(5):
+        await guesser.submit("/sign-in", "/sign-in", {"username": "sam", "password": "nope-nope-1"})
+    status, html = await browser(a).submit(
+        "/sign-in", "/sign-in", {"username": "sam", "password": PASSWORD}
+    )
+    assert status == 429
+    assert "Too many attempts that did not work" in html and "My subnets" not in html

@@ -33,3 +33,5 @@ WEB = web.AppKey("web", WebContext)
 CSP_NONCE = web.RequestKey("csp_nonce", str)
 PERSON: web.RequestKey[Person | None] = web.RequestKey("person")
 CSRF: web.RequestKey[str | None] = web.RequestKey("csrf")
+# A staff member who gave their password but not yet their second factor: signed in to nothing.
+PENDING: web.RequestKey[Person | None] = web.RequestKey("pending")

@@ -13,7 +13,8 @@ from aiohttp import web
 
 from actors import people, posts, subnets
 from actors.errors import ActorError, Invalid, NotFound, NotPermitted
-from webui.context import CSP_NONCE, CSRF, PERSON, WEB
+from actors.throttle import Throttled
+from webui.context import CSP_NONCE, CSRF, PENDING, PERSON, WEB
 from webui.security import (
     SESSION_COOKIE,
     checked_form,
@@ -48,7 +49,8 @@ def subnet_href(uri: str) -> str:
 def require_person(request: web.Request) -> Any:
     person = request[PERSON]
     if person is None:
-        raise web.HTTPSeeOther(f"/sign-in?next={quote(request.path_qs, safe='')}")
+        step = "/sign-in/two-factor" if request[PENDING] else "/sign-in"
+        raise web.HTTPSeeOther(f"{step}?next={quote(request.path_qs, safe='')}")
     return person
 
 
@@ -86,26 +88,43 @@ async def sign_in(request: web.Request) -> web.Response:
         errors.append({"text": "Enter your username", "href": "#username"})
     if not password:
         errors.append({"text": "Enter your password", "href": "#password"})
-    person = None
+    person, status = None, 400
     if not errors:
-        async with ctx.db.transaction() as s:
-            person = await people.authenticate(s, ctx.hasher, username, password)
-            if person is not None:
-                session = await people.start_session(s, person, ctx.clock())
-        if person is None:
-            errors.append({"text": "The username or password is not right", "href": "#username"})
+        try:
+            async with ctx.db.transaction() as s:
+                person = await people.sign_in(
+                    s,
+                    ctx.hasher,
+                    username=username,
+                    password=password,
+                    address=request.remote or "",
+                    now=ctx.clock(),
+                )
+                if person is not None:
+                    session = await people.start_session(s, person, ctx.clock())
+        except Throttled as error:
+            errors.append({"text": str(error), "href": "#username"})
+            status = 429
+        else:
+            if person is None:
+                errors.append(
+                    {"text": "The username or password is not right", "href": "#username"}
+                )
     if errors:
         token = str(form.get("csrf_token"))
         return page(
             request,
             "sign_in.html",
-            status=400 if not person else 200,
+            status=status,
             errors=errors,
             username=username,
             next=safe_next(str(form.get("next", ""))),
             csrf_token=token,
         )
-    response = web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
+    target = safe_next(str(form.get("next", "")))
+    if not session.verified:
+        target = f"/sign-in/two-factor?next={quote(target, safe='')}"
+    response = web.HTTPSeeOther(target)
     set_session_cookie(request, response, session.token)
     raise response
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from actors import people
-from webui.context import CSP_NONCE, CSRF, PERSON, WEB
+from webui.context import CSP_NONCE, CSRF, PENDING, PERSON, WEB
 
 SESSION_COOKIE = "sharon_session"
 PRESESSION_COOKIE = "sharon_csrf"
@@ -59,6 +59,7 @@ def _headers(response: web.StreamResponse, nonce: str) -> None:
 async def load_session(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach `person` and `csrf` to the request when a live session cookie is present."""
     request[PERSON] = None
+    request[PENDING] = None
     request[CSRF] = None
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -66,7 +67,9 @@ async def load_session(request: web.Request, handler: Handler) -> web.StreamResp
         async with ctx.db.transaction() as s:
             found = await people.session_for(s, token, ctx.clock())
         if found is not None:
-            request[PERSON], request[CSRF] = found[1], found[0].csrf_token
+            session, person = found
+            request[PERSON if session.verified else PENDING] = person
+            request[CSRF] = session.csrf_token
     return await handler(request)
 
 

@@ -8,7 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from webui import routes
+from webui import accounts, routes, staff, two_factor
 from webui.context import WEB, WebContext
 from webui.security import load_session, security_headers
 
@@ -45,5 +45,8 @@ def setup(app: web.Application, ctx: WebContext) -> None:
         undefined=jinja2.ChainableUndefined,
     )
     routes.register(app)
+    accounts.register(app)
+    staff.register(app)
+    two_factor.register(app)
     app.router.add_static("/nhsuk", ctx.assets_dir)
     app.router.add_static("/static", STATIC)

@@ -1,0 +1,113 @@
+"""Pages for a person's own account: accepting an invitation (more join here as they grow).
+
+Routes translate HTTP to `actors/` calls; every rule lives in `actors/`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from actors import invitations, people
+from actors.errors import Conflict, Invalid
+from actors.throttle import Throttled
+from webui.context import CSRF, WEB
+from webui.forms import error, text
+from webui.routes import page
+from webui.security import checked_form, presession_token, set_presession_cookie, set_session_cookie
+
+
+def _form_token(request: web.Request) -> str:
+    """A signed-in browser's session token, else the pre-session double-submit token."""
+    return request[CSRF] or presession_token(request)
+
+
+def _join_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    token = _form_token(request)
+    response = page(request, "join.html", status=status, csrf_token=token, **values)
+    if not request[CSRF]:
+        set_presession_cookie(request, response, token)
+    return response
+
+
+async def join_form(request: web.Request) -> web.Response:
+    """The link's token is checked (without counting failures) to greet the invitee properly."""
+    ctx = request.app[WEB]
+    token = request.query.get("token", "")
+    if not token:
+        return _join_page(request)
+    try:
+        async with ctx.db.transaction() as s:
+            invitation = await invitations.open_invitation(
+                s, token=token, address=request.remote or "", now=ctx.clock()
+            )
+            names = await invitations.subnet_names(s, invitation)
+    except (Invalid, Throttled) as problem:
+        return _join_page(request, status=400, problem=str(problem))
+    return _join_page(request, invite_token=token, subnet_names=names)
+
+
+async def join(request: web.Request) -> web.Response:
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    token, code = text(form, "token"), text(form, "code")
+    username = text(form, "username").lower()
+    pseudonym = text(form, "pseudonym")
+    password = str(form.get("password", ""))
+    address = request.remote or ""
+    errors = []
+    if not token and not code:
+        errors.append(error("Enter the invitation code your clinician gave you", "code"))
+    if not username:
+        errors.append(error("Choose a username", "username"))
+    if not pseudonym:
+        errors.append(error("Choose a pseudonym", "pseudonym"))
+    if not password:
+        errors.append(error("Choose a password", "password"))
+    if not errors:
+        now = ctx.clock()
+        try:
+            async with ctx.db.transaction() as s:
+                invitation = await invitations.open_invitation(
+                    s, token=token, code=code, address=address, now=now
+                )
+                person = await invitations.accept_invitation(
+                    s,
+                    ctx.ids,
+                    ctx.hasher,
+                    invitation=invitation,
+                    username=username,
+                    pseudonym=pseudonym,
+                    password=password,
+                    now=now,
+                )
+                session = await people.start_session(s, person, now)
+        except invitations.WrongCode as problem:
+            async with ctx.db.transaction() as s:
+                await invitations.record_wrong_code(s, address=address, now=now)
+            errors.append(error(str(problem), "code"))
+        except Invalid as problem:
+            errors.append(error(str(problem), problem.field or "code"))
+        except Conflict:
+            errors.append(error("That username is taken. Choose another one", "username"))
+        except Throttled as problem:
+            errors.append(error(str(problem), "code"))
+    if errors:
+        return _join_page(
+            request,
+            status=400,
+            errors=errors,
+            invite_token=token,
+            code=code,
+            username=username,
+            pseudonym=pseudonym,
+        )
+    response = web.HTTPSeeOther("/")
+    set_session_cookie(request, response, session.token)
+    raise response
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/join", join_form)
+    app.router.add_post("/join", join)

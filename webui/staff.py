@@ -1,0 +1,132 @@
+"""Staff pages: invitations (create, list, revoke).
+
+Routes translate HTTP to `actors/` calls; who may do what is decided there.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors import invitations
+from actors.errors import Invalid, NotFound, NotPermitted
+from actors.policy import Action, Role, may, may_invite
+from webui.context import WEB
+from webui.forms import ROLE_HINTS, ROLE_LABELS, error, text
+from webui.routes import page, require_person
+from webui.security import checked_form
+
+
+def require_staff(request: web.Request, action: Action = Action.INVITE) -> object:
+    person = require_person(request)
+    if not may(person.role, action):
+        raise web.HTTPForbidden(text="This page is for staff.")
+    return person
+
+
+async def invitation_list(request: web.Request) -> web.Response:
+    person = require_staff(request)
+    ctx = request.app[WEB]
+    now = ctx.clock()
+    async with ctx.db.transaction() as s:
+        rows = await invitations.invitations_for(s, person)
+        names = dict(await invitations.invitable_subnets(s, ctx.ids, person))
+    listed = [
+        {
+            "id": row.id,
+            "role": ROLE_LABELS[row.role],
+            "subnets": [names.get(slug, slug) for slug in row.subnet_slugs],
+            "state": invitations.state(row, now),
+            "expires": row.expires_at,
+        }
+        for row in rows
+    ]
+    return page(request, "staff_invitations.html", invitations=listed)
+
+
+async def _new_form(request: web.Request, person, status: int = 200, **values) -> web.Response:
+    ctx = request.app[WEB]
+    async with ctx.db.transaction() as s:
+        choices = await invitations.invitable_subnets(s, ctx.ids, person)
+    roles = [role for role in Role if may_invite(person.role, role)]
+    return page(
+        request,
+        "staff_invitation_new.html",
+        status=status,
+        roles=[
+            {"value": r.value, "text": ROLE_LABELS[r], "hint": {"text": ROLE_HINTS[r]}}
+            for r in roles
+        ],
+        subnets=choices,
+        **values,
+    )
+
+
+async def invitation_new(request: web.Request) -> web.Response:
+    return await _new_form(request, require_staff(request), chosen_role="", chosen=[])
+
+
+async def invitation_create(request: web.Request) -> web.Response:
+    person = require_staff(request)
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    role = text(form, "role")
+    slugs = [value for value in form.getall("subnets", []) if isinstance(value, str)]
+    real_name = text(form, "real_name")
+    try:
+        async with ctx.db.transaction() as s:
+            created = await invitations.create_invitation(
+                s,
+                ctx.ids,
+                inviter=person,
+                role=role,
+                subnet_slugs=slugs,
+                real_name=real_name,
+                now=ctx.clock(),
+            )
+            names = await invitations.subnet_names(s, created.invitation)
+    except (Invalid, NotPermitted) as problem:
+        field = getattr(problem, "field", None) or (
+            "subnets" if "subnet" in str(problem) else "role"
+        )
+        return await _new_form(
+            request,
+            person,
+            status=400,
+            errors=[error(str(problem), field)],
+            chosen_role=role,
+            chosen=slugs,
+            real_name=real_name,
+        )
+    return page(
+        request,
+        "staff_invitation_created.html",
+        link=f"{ctx.ids.base}/join?token={created.token}",
+        join_url=f"{ctx.ids.base}/join",
+        code=invitations.show_code(created.code),
+        role=ROLE_LABELS[created.invitation.role],
+        subnet_names=names,
+        expires=created.invitation.expires_at,
+    )
+
+
+async def invitation_revoke(request: web.Request) -> web.Response:
+    person = require_staff(request, Action.REVOKE_INVITATION)
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    try:
+        async with ctx.db.transaction() as s:
+            await invitations.revoke_invitation(
+                s, ctx.ids, by=person, invitation_id=text(form, "invitation"), now=ctx.clock()
+            )
+    except NotFound as problem:
+        raise web.HTTPNotFound(text=str(problem)) from None
+    except Invalid:
+        pass  # already used, revoked or expired: the list shows which
+    raise web.HTTPSeeOther("/staff/invitations")
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/staff/invitations", invitation_list)
+    app.router.add_get("/staff/invitations/new", invitation_new)
+    app.router.add_post("/staff/invitations/new", invitation_create)
+    app.router.add_post("/staff/invitations/revoke", invitation_revoke)
