@@ -99,8 +99,10 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
         ed25519_multibase=ed_value,
         partners=[
             p
-            for p in (partners if isinstance(partners, list) else [partners])
-            if isinstance(p, str)
+            for p in (
+                id_of(item) for item in (partners if isinstance(partners, list) else [partners])
+            )
+            if p
         ],
         fetched_at=now_fetched,
     )

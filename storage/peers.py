@@ -71,3 +71,13 @@ async def remote_actors(s: AsyncSession, uris: Sequence[str]) -> dict[str, Remot
         return {}
     rows = await s.scalars(select(RemoteActor).where(RemoteActor.uri.in_(uris)))
     return {row.uri: row for row in rows}
+
+
+async def peers_by_instance_actors(s: AsyncSession, actor_uris: Sequence[str]) -> Sequence[Peer]:
+    if not actor_uris:
+        return []
+    return (
+        await s.scalars(
+            select(Peer).where(Peer.instance_actor.in_(actor_uris), Peer.state != "removed")
+        )
+    ).all()

@@ -29,7 +29,7 @@ from node import manage
 from node.app import create_app
 from node.settings import Settings
 from storage.engine import Database
-from storage.models import Base
+from storage.models import Base, RemoteActor
 
 PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -67,11 +67,14 @@ class TestNode:
             self.directory, username, role, PASSWORD, pseudonym, hasher=FAST_HASHER
         )
 
-    async def all_rows_text(self) -> str:
-        """Every row of every table, as text: for proving what a node does (not) hold."""
+    async def all_rows_text(self, skip: tuple[str, ...] = ()) -> str:
+        """Every row of every table (bar `skip`), as text: for proving what a node does (not)
+        hold."""
         chunks = []
         async with self.db.transaction() as s:
             for table in Base.metadata.sorted_tables:
+                if table.name in skip:
+                    continue
                 for row in (await s.execute(select(table))).all():
                     chunks.append(repr(tuple(row)))
         return "\n".join(chunks)
@@ -147,6 +150,29 @@ async def peer_all(*nodes: TestNode) -> None:
         for right in nodes:
             if left is not right:
                 await manage.peer_add(left.directory, right.url)
+
+
+async def share(host: TestNode, slug: str, partner: TestNode) -> str:
+    """The host's admin shares a subnet and the partner's admin accepts; returns once the
+    partner holds the Group document that lists it as a partner."""
+    subnet_uri = f"{host.url}/subnets/{slug}"
+    await manage.subnet_share(host.directory, slug, partner.url)
+
+    async def offered() -> bool:
+        return any(
+            o.subnet_uri == subnet_uri for o, _ in await manage.share_list(partner.directory)
+        )
+
+    await eventually(offered)
+    await manage.share_answer(partner.directory, subnet_uri, accept=True)
+
+    async def listed() -> bool:
+        async with partner.db.transaction() as s:
+            group = await s.get(RemoteActor, subnet_uri)
+        return group is not None and f"{partner.url}/actor" in group.partners
+
+    await eventually(listed)
+    return subnet_uri
 
 
 class Browser:

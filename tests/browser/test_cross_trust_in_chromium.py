@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from conftest import PASSWORD, StartNode, peer_all
+from conftest import PASSWORD, StartNode, peer_all, share
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from node import manage
@@ -72,7 +72,7 @@ async def test_post_written_in_chromium_is_readable_on_the_partner_trust(
     await a.add_user("sam", "carer", "Sam")
     await b.add_user("alex", "carer", "Alex")
     carers = await manage.subnet_create(a.directory, "carers", "Carers across the Thames Valley")
-    await manage.subnet_share(a.directory, "carers", b.url)
+    await share(a, "carers", b)
     await manage.subnet_add(a.directory, "carers", "sam")
     await manage.subnet_add(b.directory, carers, "alex")
     axe = Axe(axe_script=AXE_SCRIPT)
