@@ -61,6 +61,7 @@ class Entry:
     local: bool
     in_reply_to: str | None = None
     likes: int = 0
+    mine: bool = False
 
 
 def checked_content(content: str) -> str:
@@ -256,6 +257,7 @@ async def subnet_page(
             post.content,
             True,
             post.in_reply_to,
+            mine=author.id == person.id,
         )
         for post, author in await store.local_posts_in(s, subnet_uri, PAGE_SIZE)
     ]

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import asyncpg
@@ -29,7 +30,7 @@ from node import manage
 from node.app import create_app
 from node.settings import Settings
 from storage.engine import Database
-from storage.models import Base, RemoteActor
+from storage.models import Base, Membership, RemoteActor
 
 PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -82,6 +83,12 @@ class TestNode:
     async def count(self, model: Any) -> int:
         async with self.db.transaction() as s:
             return len((await s.execute(select(model))).all())
+
+    async def members_in(self, subnet_uri: str) -> int:
+        """Active memberships of a subnet recorded here."""
+        async with self.db.transaction() as s:
+            rows = (await s.execute(select(Membership))).scalars().all()
+        return len([r for r in rows if r.subnet_uri == subnet_uri and r.state == "active"])
 
     def signed_client(self, http: aiohttp.ClientSession) -> SignedClient:
         return SignedClient(http, NodeKeys.load(self.directory), utcnow)
@@ -173,6 +180,34 @@ async def share(host: TestNode, slug: str, partner: TestNode) -> str:
 
     await eventually(listed)
     return subnet_uri
+
+
+def subnet_path(subnet_uri: str) -> str:
+    return f"/subnet?id={quote(subnet_uri, safe='')}"
+
+
+async def write(person: Browser, subnet_uri: str, text: str, in_reply_to: str = "") -> None:
+    """Post (or reply) through the subnet page's form, as a person would."""
+    fields = {"subnet": subnet_uri, "content": text, "in_reply_to": in_reply_to}
+    status, html = await person.submit(subnet_path(subnet_uri), "/subnet/posts", fields)
+    assert status == 200, html[:300]
+
+
+async def act(person: Browser, subnet_uri: str, action: str, fields: dict[str, str]) -> int:
+    """Submit one of the subnet page's other forms (like, edit, delete, leave)."""
+    status, _ = await person.submit(
+        subnet_path(subnet_uri), action, {"subnet": subnet_uri, **fields}
+    )
+    return status
+
+
+async def signed_get(reader: TestNode, url: str) -> tuple[int, bytes]:
+    """A GET signed by `reader`'s instance actor, as its resolver sends them."""
+    async with aiohttp.ClientSession() as http:
+        response = await reader.signed_client(http).request(
+            "GET", url, None, signer=f"{reader.url}/actor", scheme="rfc9421"
+        )
+    return response.status, response.body
 
 
 class Browser:

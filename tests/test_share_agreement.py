@@ -8,21 +8,22 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from conftest import Browser, BrowserFactory, StartNode, TestNode, eventually, peer_all, share
+from conftest import (
+    BrowserFactory,
+    StartNode,
+    TestNode,
+    eventually,
+    peer_all,
+    share,
+    signed_get,
+    write,
+)
 
 from node import manage
 from storage.models import Membership, Post, PostRef, RemoteActor, ShareOffer, SubnetPartner
 
 TRAIL = ("audit", "inbox_item", "delivery", "event")
 """The audit log and the finished queue rows: URIs of what happened, never content."""
-
-
-async def _get(reader: TestNode, url: str) -> tuple[int, bytes]:
-    async with aiohttp.ClientSession() as http:
-        response = await reader.signed_client(http).request(
-            "GET", url, None, signer=f"{reader.url}/actor", scheme="rfc9421"
-        )
-    return response.status, response.body
 
 
 async def _partner_states(node: TestNode) -> list[str]:
@@ -52,7 +53,7 @@ async def test_invitation_waits_for_the_peer_and_content_stays_closed_until_acce
 
     await manage.share_answer(b.directory, subnet, accept=True)
     await eventually(lambda: _has_state(a, "accepted"))
-    status, body = await _get(b, subnet)
+    status, body = await signed_get(b, subnet)
     group = json.loads(body)
     assert status == 200
     assert group["partners"] == [{"id": f"{b.url}/actor", "keyFingerprint": await _fingerprint(b)}]
@@ -77,7 +78,7 @@ async def test_declined_invitation_shares_nothing_and_answering_twice_is_refused
     assert await manage.share_list(b.directory) == []
     with pytest.raises(Exception, match="no pending share invitation"):
         await manage.share_answer(b.directory, subnet, accept=True)
-    status, _ = await _get(b, subnet)
+    status, _ = await signed_get(b, subnet)
     assert status == 404
     assert await b.count(RemoteActor) == 0 and await b.count(ShareOffer) == 0
 
@@ -120,16 +121,8 @@ async def _shared_three_ways(
     return a, b, c, subnet, sam_post, alex_post
 
 
-async def write(person: Browser, subnet: str, text: str) -> None:
-    page = f"/subnet?id={quote(subnet, safe='')}"
-    status, html = await person.submit(page, "/subnet/posts", {"subnet": subnet, "content": text})
-    assert status == 200, html[:300]
-
-
 async def _members(node: TestNode, subnet: str, n: int) -> bool:
-    async with node.db.transaction() as s:
-        rows = (await s.execute(Membership.__table__.select())).all()
-    return len([row for row in rows if row.subnet_uri == subnet]) == n
+    return await node.members_in(subnet) == n
 
 
 async def _refs(node: TestNode, subnet: str, n: int) -> bool:
@@ -167,14 +160,14 @@ async def test_unshared_partner_drops_everything_and_every_node_refuses_it(
 
     await eventually(b_knows_c_left)
     for url in (subnet, sam_post, f"{a.url}/objects?id={quote(sam_post, safe='')}"):
-        status, body = await _get(c, url)
+        status, body = await signed_get(c, url)
         assert status in (200, 404) and b"marker" not in body, (url, status)
         assert status == 404 or url.startswith(f"{a.url}/objects")
-    status, body = await _get(c, f"{b.url}/objects?id={quote(alex_post, safe='')}")
+    status, body = await signed_get(c, f"{b.url}/objects?id={quote(alex_post, safe='')}")
     assert status == 200 and b"marker" not in body
-    status, _ = await _get(c, alex_post)
+    status, _ = await signed_get(c, alex_post)
     assert status == 404
-    status, body = await _get(b, f"{a.url}/objects?id={quote(sam_post, safe='')}")
+    status, body = await signed_get(b, f"{a.url}/objects?id={quote(sam_post, safe='')}")
     assert b"marker H1" in body  # B is still a partner
 
 
@@ -188,7 +181,7 @@ async def test_unsharing_a_partner_drops_its_posts_and_members_at_the_host(
     await eventually(lambda: _holds_nothing_of(b, subnet))
     await eventually(lambda: _refs(c, subnet, 1))  # C dropped alex's post, kept sam's
     for reader in (a, c):
-        status, body = await _get(reader, f"{b.url}/objects?id={quote(alex_post, safe='')}")
+        status, body = await signed_get(reader, f"{b.url}/objects?id={quote(alex_post, safe='')}")
         assert status == 200 and b"marker" not in body
     with pytest.raises(Exception, match="not shared"):
         await manage.subnet_unshare(a.directory, "carers", b.url)
@@ -201,9 +194,9 @@ async def test_removed_peer_loses_everything_and_is_refused(
     assert await manage.peer_remove(b.directory, a.url) == 1  # sam's post
     assert await _holds_nothing_of(b, subnet)
     assert a.url not in await b.all_rows_text(skip=(*TRAIL, "post"))
-    status, _ = await _get(a, f"{b.url}/objects?id={quote(alex_post, safe='')}")
+    status, _ = await signed_get(a, f"{b.url}/objects?id={quote(alex_post, safe='')}")
     assert status == 403
     await manage.peer_remove(a.directory, b.url)
-    status, _ = await _get(b, f"{a.url}/objects?id={quote(sam_post, safe='')}")
+    status, _ = await signed_get(b, f"{a.url}/objects?id={quote(sam_post, safe='')}")
     assert status == 403
     assert b.url not in await a.all_rows_text(skip=(*TRAIL, "post"))

@@ -8,7 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from webui import routes
+from webui import routes, threads
 from webui.context import WEB, WebContext
 from webui.security import load_session, security_headers
 
@@ -45,5 +45,6 @@ def setup(app: web.Application, ctx: WebContext) -> None:
         undefined=jinja2.ChainableUndefined,
     )
     routes.register(app)
+    threads.register(app)
     app.router.add_static("/nhsuk", ctx.assets_dir)
     app.router.add_static("/static", STATIC)

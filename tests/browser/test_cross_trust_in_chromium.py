@@ -91,7 +91,7 @@ async def test_post_written_in_chromium_is_readable_on_the_partner_trust(
     text = "Looking after Mum is easier since the respite week (marker C3P0)"
     await sam.get_by_label("Write a post").fill(text)
     await sam.get_by_role("button", name="Post").click()
-    await expect(sam.get_by_text(text)).to_be_visible()
+    await expect(sam.locator("p.sharon-post", has_text=text)).to_be_visible()
     posted = time.monotonic()
 
     alex = await (await chromium.new_context()).new_page()
