@@ -25,3 +25,7 @@ class Invalid(ActorError):
 
 class Conflict(ActorError):
     """It already exists."""
+
+
+class Gone(ActorError):
+    """It existed and was deleted (a Tombstone): answer 410, never its content."""

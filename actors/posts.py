@@ -8,17 +8,17 @@ its people reads the subnet. `federation/` implements the resolver; nothing here
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import subnets
-from actors.errors import Invalid, NotFound, NotPermitted
+from actors.errors import Gone, Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
-from actors.policy import may_post_in
-from storage import audit, queues
+from actors.policy import STAFF, may_post_in
+from storage import audit, queues, reactions
 from storage import peers as peer_store
 from storage import people as people_store
 from storage import posts as store
@@ -59,25 +59,63 @@ class Entry:
     author_home: str
     content: str | None
     local: bool
+    in_reply_to: str | None = None
+    likes: int = 0
+    mine: bool = False
 
 
-async def write_post(
-    s: AsyncSession, ids: LocalIds, *, person: Person, subnet_uri: str, content: str, now: datetime
-) -> Post:
-    """A member writes in a subnet: stored here; partners learn of it through an event."""
+def checked_content(content: str) -> str:
     content = content.strip()
     if not content:
         raise Invalid("Write something before posting.")
     if len(content) > MAX_POST_LENGTH:
         raise Invalid(f"A post can be at most {MAX_POST_LENGTH} characters long.")
+    return content
+
+
+async def write_post(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    person: Person,
+    subnet_uri: str,
+    content: str,
+    now: datetime,
+    in_reply_to: str | None = None,
+) -> Post:
+    """A member writes in a subnet: stored here; partners learn of it through an event. In a
+    pre-moderated subnet hosted here, a post by a non-staff member waits for a moderator."""
+    content = checked_content(content)
     summary = await subnets.subnet_for_member(s, ids, person, subnet_uri, "")
     if not may_post_in(person.role, summary.posting_policy):
         raise NotPermitted("Only staff can post in this subnet.")
+    if in_reply_to and not await post_in_subnet(s, ids, in_reply_to, subnet_uri):
+        raise Invalid("You can only reply to a post in the same subnet.")
+    held = summary.premoderation and person.role not in STAFF
     post = await store.add_post(
-        s, Post(author_id=person.id, subnet_uri=subnet_uri, content=content, published=now)
+        s,
+        Post(
+            author_id=person.id,
+            subnet_uri=subnet_uri,
+            content=content,
+            published=now,
+            in_reply_to=in_reply_to or None,
+            moderation_state="held" if held else "visible",
+        ),
     )
-    await queues.add_event(s, "post.created", {"post_id": post.id}, now)
+    if not held:
+        await queues.add_event(s, "post.created", {"post_id": post.id}, now)
     return post
+
+
+async def post_in_subnet(s: AsyncSession, ids: LocalIds, object_uri: str, subnet_uri: str) -> bool:
+    """Whether a post (ours or a reference) is known here in that subnet."""
+    post_id = ids.post_id(object_uri)
+    if post_id is not None:
+        post = await store.visible_post(s, post_id)
+        return post is not None and post.subnet_uri == subnet_uri
+    ref = await store.ref_by_uri(s, object_uri)
+    return ref is not None and ref.subnet_uri == subnet_uri
 
 
 async def accept_remote_post(
@@ -90,6 +128,7 @@ async def accept_remote_post(
     subnet_uri: str,
     published: datetime,
     now: datetime,
+    in_reply_to: str | None = None,
 ) -> bool:
     """A partner's member posted in a subnet hosted here: keep a reference, then announce it."""
     slug = ids.subnet_slug(subnet_uri)
@@ -101,6 +140,7 @@ async def accept_remote_post(
         subnet_uri=subnet_uri,
         author_uri=author_uri,
         peer_id=peer.id,
+        in_reply_to=in_reply_to,
         published=min(published, now),
         received_at=now,
     )
@@ -120,6 +160,7 @@ async def record_announced(
     object_peer: Peer,
     published: datetime,
     now: datetime,
+    in_reply_to: str | None = None,
 ) -> bool:
     """A subnet's home announced a post to us, a partner: keep a reference to it."""
     if ids.is_local(object_uri):
@@ -134,6 +175,7 @@ async def record_announced(
             subnet_uri=subnet_uri,
             author_uri="",
             peer_id=object_peer.id,
+            in_reply_to=in_reply_to,
             published=min(published, now),
             received_at=now,
         ),
@@ -147,6 +189,8 @@ async def readable_post(
     post = await store.post_by_id(s, post_id)
     if post is None or not await subnets.node_may_see(s, ids, post.subnet_uri, peer):
         raise NotFound("No such post.")
+    if post.deleted_at is not None:
+        raise Gone("That post was deleted.")
     author = await _author(s, post)
     await audit.record(
         s, at=now, who=reader_uri, action="remote_read", target=ids.post(post.id), via=peer.host
@@ -197,6 +241,7 @@ class Page:
     local: list[Entry]
     refs: list[PostRef]
     peer_names: dict[str, str]
+    likes: dict[str, int]
 
 
 async def subnet_page(
@@ -204,12 +249,23 @@ async def subnet_page(
 ) -> Page:
     summary = await subnets.subnet_for_member(s, ids, person, subnet_uri, node_name)
     local = [
-        Entry(ids.post(post.id), post.published, author.pseudonym, node_name, post.content, True)
+        Entry(
+            ids.post(post.id),
+            post.published,
+            author.pseudonym,
+            node_name,
+            post.content,
+            True,
+            post.in_reply_to,
+            mine=author.id == person.id,
+        )
         for post, author in await store.local_posts_in(s, subnet_uri, PAGE_SIZE)
     ]
     refs = list(await store.refs_in(s, subnet_uri, PAGE_SIZE))
+    likes = await reactions.like_counts(s, [e.uri for e in local] + [r.object_uri for r in refs])
+    local = [replace(entry, likes=likes.get(entry.uri, 0)) for entry in local]
     names = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
-    return Page(summary, local, refs, names)
+    return Page(summary, local, refs, names, likes)
 
 
 async def resolve_page(page: Page, resolver: ContentResolver, reader_uri: str) -> list[Entry]:
@@ -228,6 +284,8 @@ async def resolve_page(page: Page, resolver: ContentResolver, reader_uri: str) -
                 page.peer_names.get(ref.peer_id, ""),
                 found.content if found else None,
                 False,
+                ref.in_reply_to,
+                page.likes.get(ref.object_uri, 0),
             )
         )
     entries = page.local + remote

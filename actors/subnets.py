@@ -33,6 +33,7 @@ class SubnetSummary:
     local: bool
     shared_with: tuple[str, ...]
     posting_policy: str = "all"
+    premoderation: bool = False
 
 
 async def create_subnet(s: AsyncSession, *, slug: str, name: str, now: datetime) -> Subnet:
@@ -51,15 +52,6 @@ async def local_subnet(s: AsyncSession, slug: str) -> Subnet:
     if subnet is None:
         raise NotFound(f"There is no subnet called {slug!r} on this node.")
     return subnet
-
-
-async def share_subnet(s: AsyncSession, *, slug: str, peer: Peer, now: datetime) -> bool:
-    """Share a local subnet with an agreed peer; partners hear of it through an event."""
-    subnet = await local_subnet(s, slug)
-    added = await store.add_partner(s, subnet_id=subnet.id, peer_id=peer.id, now=now)
-    if added:
-        await queues.add_event(s, "subnet.partners_changed", {"slug": slug}, now)
-    return added
 
 
 async def add_local_member(
@@ -83,6 +75,8 @@ async def join_remote_subnet(
     """Make a local person a member of a subnet hosted elsewhere; its home hears by `Join`."""
     if group.kind != "Group":
         raise Invalid("That address is not a subnet.")
+    if ids.instance not in group.partners:
+        raise NotPermitted("That subnet is not shared with this trust (yet).")
     member_uri = ids.person(person.id)
     added = await store.add_membership(
         s, subnet_uri=group.uri, member_uri=member_uri, role="member", now=now
@@ -92,26 +86,6 @@ async def join_remote_subnet(
             s, "membership.joined", {"subnet_uri": group.uri, "member_uri": member_uri}, now
         )
     return added
-
-
-async def accept_remote_join(
-    s: AsyncSession, ids: LocalIds, *, peer: Peer, subnet_uri: str, member_uri: str, now: datetime
-) -> None:
-    """A person on a partner node joins a subnet hosted here (partners' joins are automatic)."""
-    subnet = await _local_subnet_for_peer(s, ids, subnet_uri, peer)
-    await store.add_membership(
-        s, subnet_uri=ids.subnet(subnet.slug), member_uri=member_uri, role="member", now=now
-    )
-
-
-async def _local_subnet_for_peer(
-    s: AsyncSession, ids: LocalIds, subnet_uri: str, peer: Peer
-) -> Subnet:
-    slug = ids.subnet_slug(subnet_uri)
-    subnet = await store.subnet_by_slug(s, slug) if slug else None
-    if subnet is None or not await store.is_partner(s, subnet.id, peer.id):
-        raise NotFound("No such subnet is shared with that node.")
-    return subnet
 
 
 async def node_may_see(s: AsyncSession, ids: LocalIds, subnet_uri: str, peer: Peer) -> bool:
@@ -124,6 +98,11 @@ async def node_may_see(s: AsyncSession, ids: LocalIds, subnet_uri: str, peer: Pe
     if group is None or group.kind != "Group":
         return False
     return group.peer_id == peer.id or peer.instance_actor in group.partners
+
+
+async def node_may_see_group(s: AsyncSession, subnet: Subnet, peer: Peer) -> bool:
+    """A subnet's Group document is shown to partners and to nodes invited to become one."""
+    return await store.partner_state(s, subnet.id, peer.id) in ("invited", "accepted")
 
 
 async def subnets_of(
@@ -142,7 +121,13 @@ async def summary(s: AsyncSession, ids: LocalIds, subnet_uri: str, node_name: st
         subnet = await local_subnet(s, slug)
         shared = tuple(peer.name for peer in await store.partners_of(s, subnet.id))
         return SubnetSummary(
-            subnet_uri, subnet.name, node_name, True, shared, subnet.posting_policy
+            subnet_uri,
+            subnet.name,
+            node_name,
+            True,
+            shared,
+            subnet.posting_policy,
+            subnet.premoderation,
         )
     group = await peer_store.remote_actor(s, subnet_uri)
     if group is None:

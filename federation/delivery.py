@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.clock import Clock
 from actors.ids import LocalIds
-from federation import documents
+from federation import documents, outbound
 from federation.client import SignedClient, preferred_scheme
 from federation.keys import NodeKeys
 from federation.processing import backoff
@@ -108,9 +108,13 @@ class Deliverer:
     ) -> list[Delivery]:
         """The deliveries an event calls for (possibly none); `refs` holds the batch's refs."""
         payload, ids = event.payload, self.ids
+        planner = outbound.PLANNERS.get(event.kind)
+        if planner is not None:
+            planned = await planner(s, ids, payload, now)
+            return [self._row(peer, activity, signer, now) for peer, activity, signer in planned]
         if event.kind == "post.created":
-            post = await post_store.post_by_id(s, payload["post_id"])
-            if post is None:
+            post = await post_store.visible_post(s, payload["post_id"])
+            if post is None or post.moderation_state != "visible":
                 return []
             slug = ids.subnet_slug(post.subnet_uri)
             if slug is not None:
@@ -124,6 +128,7 @@ class Deliverer:
                         subnet_uri=post.subnet_uri,
                         object_uri=ids.post(post.id),
                         published=post.published,
+                        in_reply_to=post.in_reply_to,
                     ),
                     ids.subnet(slug),
                 )
@@ -137,6 +142,7 @@ class Deliverer:
                 object_uri=ids.post(post.id),
                 subnet_uri=post.subnet_uri,
                 published=post.published,
+                in_reply_to=post.in_reply_to,
             )
             return [self._row(peer, activity, author, now)] if peer else []
         if event.kind == "ref.accepted":
@@ -154,6 +160,7 @@ class Deliverer:
                     subnet_uri=ref.subnet_uri,
                     object_uri=ref.object_uri,
                     published=ref.published,
+                    in_reply_to=ref.in_reply_to,
                 ),
                 ids.subnet(slug),
             )

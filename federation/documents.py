@@ -97,7 +97,9 @@ def render_group(
         "summary": subnet.summary,
         "manuallyApprovesFollowers": True,
         "postingPolicy": subnet.posting_policy,
-        "partners": [peer.instance_actor for peer in partners],
+        "partners": [
+            {"id": peer.instance_actor, "keyFingerprint": peer.key_fingerprint} for peer in partners
+        ],
         "outbox": f"{uri}/outbox",
         "followers": f"{uri}/followers",
         **_keys(ids, keys, uri),
@@ -137,6 +139,11 @@ def render_ordered_collection(uri: str, total: int, items: Sequence[str]) -> Doc
     return collection
 
 
+def render_tombstone(object_uri: str) -> Document:
+    """What a deleted post's URI answers (with 410 Gone): that it existed, nothing more."""
+    return {"@context": _context(), "id": object_uri, "type": "Tombstone"}
+
+
 def render_collection(items: list[Document]) -> Document:
     return {
         "@context": _context(),
@@ -159,6 +166,14 @@ def _activity(
     }
 
 
+def note_stub(object_uri: str, in_reply_to: str | None = None, **extra: Any) -> Document:
+    """A post by reference: its id and thread position, never its content."""
+    stub: Document = {"id": object_uri, "type": "Note", **extra}
+    if in_reply_to:
+        stub["inReplyTo"] = in_reply_to
+    return stub
+
+
 def render_create(
     ids: LocalIds,
     activity_id: str,
@@ -167,6 +182,7 @@ def render_create(
     object_uri: str,
     subnet_uri: str,
     published: datetime,
+    in_reply_to: str | None = None,
 ) -> Document:
     """A member's post, by reference, sent to the subnet's home."""
     return _activity(
@@ -174,7 +190,7 @@ def render_create(
         activity_id,
         "Create",
         author_uri,
-        object_uri,
+        note_stub(object_uri, in_reply_to, attributedTo=author_uri),
         target=subnet_uri,
         audience=subnet_uri,
         to=[subnet_uri],
@@ -183,7 +199,13 @@ def render_create(
 
 
 def render_announce(
-    ids: LocalIds, activity_id: str, *, subnet_uri: str, object_uri: str, published: datetime
+    ids: LocalIds,
+    activity_id: str,
+    *,
+    subnet_uri: str,
+    object_uri: str,
+    published: datetime,
+    in_reply_to: str | None = None,
 ) -> Document:
     """The subnet's home passes a post (by reference) on to every partner node."""
     return _activity(
@@ -191,7 +213,7 @@ def render_announce(
         activity_id,
         "Announce",
         subnet_uri,
-        object_uri,
+        note_stub(object_uri, in_reply_to),
         audience=subnet_uri,
         to=[f"{subnet_uri}/followers"],
         published=iso(published),
@@ -207,3 +229,79 @@ def render_update(
 ) -> Document:
     body = {k: v for k, v in document.items() if k != "@context"}
     return _activity(ids, activity_id, "Update", actor_uri, body, to=[f"{actor_uri}/followers"])
+
+
+def render_invite(ids: LocalIds, activity_id: str, *, subnet_uri: str, node_actor: str) -> Document:
+    """A subnet's home offers to share it with a peer node (FEP-1b12 roles: Group → node)."""
+    return _activity(
+        ids, activity_id, "Invite", subnet_uri, subnet_uri, target=node_actor, to=[node_actor]
+    )
+
+
+def render_answer(
+    ids: LocalIds, activity_id: str, *, accepted: bool, actor_uri: str, answered: Document
+) -> Document:
+    """Accept or Reject of an activity (an Invite, a Delete to acknowledge), embedded so the
+    recipient need not look it up."""
+    kind = "Accept" if accepted else "Reject"
+    return _activity(ids, activity_id, kind, actor_uri, answered, to=[answered.get("actor")])
+
+
+def render_remove(ids: LocalIds, activity_id: str, *, subnet_uri: str, removed: str) -> Document:
+    """The subnet's home removes a member, or (when `removed` is a node) ends sharing with it."""
+    return _activity(
+        ids, activity_id, "Remove", subnet_uri, removed, target=subnet_uri, to=[removed]
+    )
+
+
+def render_leave(ids: LocalIds, activity_id: str, *, member_uri: str, subnet_uri: str) -> Document:
+    return _activity(ids, activity_id, "Leave", member_uri, subnet_uri, to=[subnet_uri])
+
+
+def render_delete(
+    ids: LocalIds, activity_id: str, *, actor_uri: str, object_uri: str, subnet_uri: str
+) -> Document:
+    """The object is gone: every node drops its reference and cache entry, and acknowledges."""
+    return _activity(
+        ids,
+        activity_id,
+        "Delete",
+        actor_uri,
+        {"id": object_uri, "type": "Tombstone"},
+        audience=subnet_uri,
+        to=[subnet_uri],
+    )
+
+
+def render_note_update(
+    ids: LocalIds,
+    activity_id: str,
+    *,
+    author_uri: str,
+    object_uri: str,
+    subnet_uri: str,
+    updated: datetime,
+) -> Document:
+    """A post was edited: by reference; nodes drop their cached copy and fetch it again."""
+    return _activity(
+        ids,
+        activity_id,
+        "Update",
+        author_uri,
+        note_stub(object_uri, updated=iso(updated)),
+        audience=subnet_uri,
+        to=[subnet_uri],
+    )
+
+
+def render_like(
+    ids: LocalIds, activity_id: str, *, actor_uri: str, object_uri: str, subnet_uri: str
+) -> Document:
+    return _activity(
+        ids, activity_id, "Like", actor_uri, object_uri, audience=subnet_uri, to=[subnet_uri]
+    )
+
+
+def render_undo(ids: LocalIds, activity_id: str, *, actor_uri: str, undone: Document) -> Document:
+    body = {k: v for k, v in undone.items() if k != "@context"}
+    return _activity(ids, activity_id, "Undo", actor_uri, body, to=body.get("to", []))

@@ -18,14 +18,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import posts, subnets
+from actors import posts
 from actors.clock import Clock
 from actors.errors import ActorError, Invalid
 from actors.ids import LocalIds
+from federation.cache import TTLCache
 from federation.client import FetchError
 from federation.jsonld import MalformedDocument, normalise
 from federation.keys import fingerprint, load_public_pem
 from federation.remote import Directory, UnusableActor, host_of, id_of, parse_actor
+from federation.subnet_activities import SubnetActivities
 from storage import peers as peer_store
 from storage import queues
 from storage.engine import Database
@@ -49,6 +51,12 @@ def _time(value: Any, default: datetime) -> datetime:
     return default
 
 
+def _in_reply_to(doc: dict[str, Any]) -> str | None:
+    """The thread position a by-reference object stub carries, if any."""
+    obj = doc.get("object")
+    return id_of(obj.get("inReplyTo")) if isinstance(obj, dict) else None
+
+
 def backoff(attempts: int) -> timedelta:
     """Exponential with jitter: ~30 s, 1 min, 2 min … capped at a day."""
     base = min(30 * 2 ** max(attempts - 1, 0), 86_400)
@@ -63,15 +71,20 @@ class Processor:
     clock: Clock
     wake: asyncio.Event
     outbox_wake: asyncio.Event
+    content_cache: TTLCache[Any] | None = None
     handlers: dict[str, Handler] = field(init=False)
 
     def __post_init__(self) -> None:
         self.handlers = {
             "Create": self.on_create,
             "Announce": self.on_announce,
-            "Join": self.on_join,
             "Update": self.on_update,
         }
+        self.handlers.update(
+            SubnetActivities(
+                self.ids, self.directory, self.content_cache, self.on_update
+            ).handlers()
+        )
 
     async def run(self) -> None:
         while True:
@@ -174,6 +187,7 @@ class Processor:
             subnet_uri=subnet_uri,
             published=_time(doc.get("published"), now),
             now=now,
+            in_reply_to=_in_reply_to(doc),
         )
 
     async def on_announce(
@@ -194,16 +208,7 @@ class Processor:
             object_peer=object_peer or peer,
             published=_time(doc.get("published"), now),
             now=now,
-        )
-
-    async def on_join(
-        self, s: AsyncSession, peer: Peer, doc: dict[str, Any], now: datetime
-    ) -> None:
-        member, subnet_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
-        if not member or not subnet_uri:
-            raise Invalid("a Join must name its subnet")
-        await subnets.accept_remote_join(
-            s, self.ids, peer=peer, subnet_uri=subnet_uri, member_uri=member, now=now
+            in_reply_to=_in_reply_to(doc),
         )
 
     async def on_update(

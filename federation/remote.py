@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -103,29 +104,42 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
         ed25519_multibase=ed_value,
         partners=[
             p
-            for p in (partners if isinstance(partners, list) else [partners])
-            if isinstance(p, str)
+            for p in (
+                id_of(item) for item in (partners if isinstance(partners, list) else [partners])
+            )
+            if p
         ],
         fetched_at=now_fetched,
     )
 
 
+PEERS_STAMP = "peers.changed"
+
+
+def peers_changed(data_dir: Path) -> None:
+    """Tell a running node that its peers changed (`sharon peer add|remove` runs apart)."""
+    (data_dir / PEERS_STAMP).touch()
+
+
 @dataclass
 class PeerTable:
-    """Agreed peers by host, read from the database at most once per `max_age` seconds.
+    """Agreed peers by host, held in memory and re-read when they may have changed.
 
     Every signed request asks "is the signer's host an agreed peer?"; asking the database each
-    time was the inbox's largest cost. Peers are few (tens), so the whole table is held. A peer
-    added or removed by another process (`sharon peer add|remove` while the node serves) is
-    seen within `max_age`; changes made in this process call `forget()` and are seen at once.
+    time was the inbox's largest cost. Peers are few (tens), so the whole table is held. It is
+    re-read when the data directory's `peers.changed` stamp moves (the CLI touches it, so a
+    removed peer is refused from its next request on), when this process calls `forget()`, and
+    at least every `max_age` seconds (another `sharon serve` on the same PostgreSQL database).
     """
 
     db: Database
-    max_age: float = 1.0
+    stamp: Path | None = None
+    max_age: float = 5.0
     monotonic: Callable[[], float] = time.monotonic
     _by_host: dict[str, Peer] = field(default_factory=dict)
     _by_id: dict[str, Peer] = field(default_factory=dict)
     _loaded_at: float | None = None
+    _stamp_seen: int | None = None
 
     async def by_host(self, host: str) -> Peer | None:
         await self._fresh()
@@ -138,15 +152,26 @@ class PeerTable:
     def forget(self) -> None:
         self._loaded_at = None
 
+    def _stamp(self) -> int | None:
+        try:
+            return self.stamp.stat().st_mtime_ns if self.stamp is not None else None
+        except FileNotFoundError:
+            return None
+
     async def _fresh(self) -> None:
-        if self._loaded_at is not None and self.monotonic() - self._loaded_at < self.max_age:
+        stamp = self._stamp()
+        if (
+            self._loaded_at is not None
+            and stamp == self._stamp_seen
+            and self.monotonic() - self._loaded_at < self.max_age
+        ):
             return
         started = self.monotonic()
         async with self.db.transaction() as s:
             peers = [peer for peer in await store.list_peers(s) if peer.state != "removed"]
         self._by_host = {peer.host: peer for peer in peers}
         self._by_id = {peer.id: peer for peer in peers}
-        self._loaded_at = started
+        self._loaded_at, self._stamp_seen = started, stamp
 
 
 @dataclass
@@ -158,6 +183,7 @@ class Directory:
     ids: LocalIds
     clock: Clock
     limiter: PeerRateLimiter = field(default_factory=lambda: PeerRateLimiter(50.0, 500))
+    data_dir: Path | None = None
     keys: TTLCache[KnownKey] = field(init=False)
     retired: TTLCache[KnownKey] = field(init=False)
     peers: PeerTable = field(init=False)
@@ -165,7 +191,7 @@ class Directory:
     def __post_init__(self) -> None:
         self.keys = TTLCache(max_entries=10_000, ttl=timedelta(hours=1), clock=self.clock)
         self.retired = TTLCache(max_entries=10_000, ttl=RETIRED_KEY_GRACE, clock=self.clock)
-        self.peers = PeerTable(self.db)
+        self.peers = PeerTable(self.db, self.data_dir / PEERS_STAMP if self.data_dir else None)
 
     def retire(self, actor: RemoteActor) -> None:
         """An actor's keys were replaced (an `Update`): its old keys still verify for a grace

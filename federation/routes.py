@@ -15,7 +15,7 @@ from aiohttp import web
 
 from actors import outboxes, posts, subnets
 from actors.clock import Clock
-from actors.errors import NotFound
+from actors.errors import Gone, NotFound
 from actors.ids import LocalIds
 from federation import documents
 from federation.documents import ACTIVITY_JSON
@@ -170,7 +170,7 @@ class FederationRoutes:
         verified = await self._signed(request)
         async with self.db.transaction() as s:
             subnet = await subnet_store.subnet_by_slug(s, slug)
-            if subnet is None or not await subnets.node_may_see(s, self.ids, uri, verified.peer):
+            if subnet is None or not await subnets.node_may_see_group(s, subnet, verified.peer):
                 raise web.HTTPNotFound(text="no such actor")
             partners = await subnet_store.partners_of(s, subnet.id)
         return activity_response(documents.render_group(self.ids, self.keys, subnet, partners))
@@ -190,6 +190,12 @@ class FederationRoutes:
                 )
         except NotFound:
             raise web.HTTPNotFound(text="no such object") from None
+        except Gone:
+            response = activity_response(
+                documents.render_tombstone(self.ids.post(request.match_info["id"]))
+            )
+            response.set_status(410)
+            return response
         return activity_response(documents.render_note(self.ids, post, author))
 
     async def objects(self, request: web.Request) -> web.Response:

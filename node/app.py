@@ -16,9 +16,11 @@ from argon2 import PasswordHasher
 
 from actors.clock import Clock, utcnow
 from actors.ids import LocalIds
+from actors.posts import ResolvedContent
 from federation.cache import TTLCache
 from federation.client import SignedClient
 from federation.delivery import Deliverer
+from federation.housekeeping import Housekeeper
 from federation.inbox import MAX_BODY, InboxRoute, InboxWriter
 from federation.keys import NodeKeys
 from federation.limits import PeerRateLimiter
@@ -38,6 +40,7 @@ DATABASE = web.AppKey("database", Database)
 DELIVERER = web.AppKey("deliverer", Deliverer)
 PROCESSOR = web.AppKey("processor", Processor)
 RESOLVER = web.AppKey("resolver", LiveResolver)
+HOUSEKEEPER = web.AppKey("housekeeper", Housekeeper)
 
 
 async def create_app(
@@ -57,27 +60,25 @@ async def create_app(
     )
     client = SignedClient(http, keys, clock)
     limiter = PeerRateLimiter(settings.peer_requests_per_second, settings.peer_request_burst)
-    directory = Directory(db, client, ids, clock, limiter)
+    directory = Directory(db, client, ids, clock, limiter, settings.data_dir)
     writer = InboxWriter(db)
     outbox_wake = asyncio.Event()
-    processor = Processor(db, ids, directory, clock, writer.wake, outbox_wake)
-    deliverer = Deliverer(db, ids, keys, client, clock, outbox_wake)
-    resolver = LiveResolver(
-        db,
-        ids,
-        client,
-        TTLCache(
-            max_entries=settings.cache_entries,
-            ttl=timedelta(seconds=settings.cache_ttl_seconds),
-            clock=clock,
-        ),
+    content_cache: TTLCache[ResolvedContent] = TTLCache(
+        max_entries=settings.cache_entries,
+        ttl=timedelta(seconds=settings.cache_ttl_seconds),
+        clock=clock,
     )
+    processor = Processor(db, ids, directory, clock, writer.wake, outbox_wake, content_cache)
+    deliverer = Deliverer(db, ids, keys, client, clock, outbox_wake)
+    housekeeper = Housekeeper(db, ids, clock, outbox_wake)
+    resolver = LiveResolver(db, ids, client, content_cache)
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=webui_setup.MIDDLEWARES)
     app[DATABASE] = db
     app[DELIVERER] = deliverer
     app[PROCESSOR] = processor
     app[RESOLVER] = resolver
+    app[HOUSEKEEPER] = housekeeper
     FederationRoutes(
         db,
         ids,
@@ -108,7 +109,7 @@ async def create_app(
                 await queues.release_leases(s)
         jobs: list[Coroutine[Any, Any, None]] = [writer.run()]
         if run_workers:
-            jobs += [processor.run(), deliverer.run()]
+            jobs += [processor.run(), deliverer.run(), housekeeper.run()]
         tasks = [asyncio.create_task(job) for job in jobs]
         yield
         for task in tasks:

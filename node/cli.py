@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from actors.errors import ActorError
+from actors.retention import PolicyChange
 from node import demo, manage
 from node.app import create_app
 
@@ -31,6 +32,19 @@ def _password(args: argparse.Namespace) -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def _switch(value: str | None) -> bool | None:
+    return None if value is None else value == "on"
+
+
+def _policy(args: argparse.Namespace) -> PolicyChange:
+    return PolicyChange(
+        posting=args.posting,
+        premoderation=_switch(args.premoderation),
+        join_approval=_switch(args.join_approval),
+        retention_days=args.retention_days,
+    )
 
 
 def _serve(directory: Path) -> None:
@@ -67,7 +81,7 @@ def _run(args: argparse.Namespace) -> None:
     elif command == "peer" and args.peer_command == "add":
         peer = asyncio.run(manage.peer_add(Path(args.dir), args.peer_url))
         print(f"Agreed to federate with {peer.name} ({peer.url}); key {peer.key_fingerprint}")
-    elif command == "peer":
+    elif command == "peer" and args.peer_command == "list":
         rows = asyncio.run(manage.peer_list(Path(args.dir)))
         if not rows:
             print("No peers yet. Add one with: sharon peer add DIR PEER_URL")
@@ -85,7 +99,36 @@ def _run(args: argparse.Namespace) -> None:
         print(f"Created subnet {uri}")
     elif command == "subnet" and args.subnet_command == "share":
         added = asyncio.run(manage.subnet_share(Path(args.dir), args.slug, args.peer_url))
-        print(f"Shared {args.slug} with {args.peer_url}" if added else "Already shared")
+        print(
+            f"Invited {args.peer_url} to share {args.slug}; it is shared once they accept"
+            if added
+            else "Already invited or shared"
+        )
+    elif command == "subnet" and args.subnet_command == "unshare":
+        dropped = asyncio.run(manage.subnet_unshare(Path(args.dir), args.slug, args.peer_url))
+        print(f"Stopped sharing {args.slug} with {args.peer_url}; {dropped} references dropped")
+    elif command == "subnet" and args.subnet_command == "policy":
+        subnet = asyncio.run(manage.subnet_policy(Path(args.dir), args.slug, _policy(args)))
+        print(
+            f"{subnet.slug}: posting={subnet.posting_policy} premoderation={subnet.premoderation}"
+            f" join_approval={subnet.join_approval} retention_days={subnet.retention_days}"
+        )
+    elif command == "peer" and args.peer_command == "remove":
+        dropped = asyncio.run(manage.peer_remove(Path(args.dir), args.peer_url))
+        print(f"No longer federating with {args.peer_url}; {dropped} references dropped")
+    elif command == "share" and args.share_command == "list":
+        offers = asyncio.run(manage.share_list(Path(args.dir)))
+        if not offers:
+            print("No share invitations waiting.")
+        for offer, peer in offers:
+            print(f"{offer.subnet_uri}\t{offer.name}\tfrom {peer.name} ({peer.url})")
+    elif command == "share":
+        accept = args.share_command == "accept"
+        asyncio.run(manage.share_answer(Path(args.dir), args.subnet_uri, accept=accept))
+        print(f"{'Accepted' if accept else 'Declined'} {args.subnet_uri}")
+    elif command == "retention":
+        count = asyncio.run(manage.retention_run(Path(args.dir)))
+        print(f"Erased {count} posts older than their subnet's retention period")
     elif command == "subnet" and args.subnet_command == "add":
         uri = asyncio.run(manage.subnet_add(Path(args.dir), args.subnet, args.username))
         print(f"Added {args.username} to {uri}")
@@ -145,6 +188,22 @@ def parser() -> argparse.ArgumentParser:
     peer_add.add_argument("dir")
     peer_add.add_argument("peer_url")
     peer.add_parser("list", help="peers and their health").add_argument("dir")
+    peer_remove = peer.add_parser("remove", help="stop federating and drop all of a peer's data")
+    peer_remove.add_argument("dir")
+    peer_remove.add_argument("peer_url")
+
+    share = sub.add_parser("share", help="invitations to share other trusts' subnets")
+    share_sub = share.add_subparsers(dest="share_command", required=True)
+    share_sub.add_parser("list", help="pending invitations").add_argument("dir")
+    for verb in ("accept", "decline"):
+        answer = share_sub.add_parser(verb, help=f"{verb} an invitation")
+        answer.add_argument("dir")
+        answer.add_argument("subnet_uri")
+
+    retention = sub.add_parser("retention", help="content retention").add_subparsers(
+        dest="retention_command", required=True
+    )
+    retention.add_parser("run", help="erase posts past their retention period").add_argument("dir")
 
     subnet = sub.add_parser("subnet", help="subnets").add_subparsers(
         dest="subnet_command", required=True
@@ -157,6 +216,17 @@ def parser() -> argparse.ArgumentParser:
     share.add_argument("dir")
     share.add_argument("slug")
     share.add_argument("peer_url")
+    unshare = subnet.add_parser("unshare", help="stop sharing a subnet with a peer")
+    unshare.add_argument("dir")
+    unshare.add_argument("slug")
+    unshare.add_argument("peer_url")
+    policy = subnet.add_parser("policy", help="who may post, moderation, joins, retention")
+    policy.add_argument("dir")
+    policy.add_argument("slug")
+    policy.add_argument("--posting", choices=["all", "staff"])
+    policy.add_argument("--premoderation", choices=["on", "off"])
+    policy.add_argument("--join-approval", choices=["on", "off"])
+    policy.add_argument("--retention-days", type=int, help="0 keeps posts for ever")
     member = subnet.add_parser(
         "add", help="add a person here to a subnet (slug, or URI/handle elsewhere)"
     )

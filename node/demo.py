@@ -66,6 +66,22 @@ PEOPLE = {
 }
 
 
+async def _accept_when_offered(directory: Path, subnet_uri: str, within: float = 10.0) -> None:
+    """The partner's admin accepts the invitation once it has arrived (the demo's servers run)."""
+    for _ in range(int(within / 0.1)):
+        if any(offer.subnet_uri == subnet_uri for offer, _ in await manage.share_list(directory)):
+            await manage.share_answer(directory, subnet_uri, accept=True)
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise manage.ManageError("the share invitation did not arrive")
+    for _ in range(int(within / 0.1)):  # until the home has recorded the acceptance
+        if await manage.is_partner_of(directory, subnet_uri):
+            return
+        await asyncio.sleep(0.1)
+    raise manage.ManageError("the acceptance was not recorded by the subnet's home")
+
+
 async def build(root: Path, base_port: int) -> list[RunningNode]:
     nodes = []
     for index, name in enumerate(TRUSTS):
@@ -82,6 +98,7 @@ async def build(root: Path, base_port: int) -> list[RunningNode]:
     carers = await manage.subnet_create(a.directory, "carers", "Carers across the Thames Valley")
     await manage.subnet_create(a.directory, "eating-disorders", "Eating disorders peer support")
     await manage.subnet_share(a.directory, "carers", b.url)
+    await _accept_when_offered(b.directory, carers)
     for username in ("dr-ahmed", "river", "sam"):
         await manage.subnet_add(a.directory, "carers", username)
     for username in ("dr-ahmed", "river"):

@@ -13,21 +13,22 @@ from pathlib import Path
 
 import aiohttp
 from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import invitations, people, subnets, totp
+from actors import invitations, people, retention, sharing, subnets, totp
 from actors.clock import utcnow
 from actors.ids import LocalIds
 from federation import documents
 from federation.client import SignedClient, preferred_scheme
 from federation.keys import NodeKeys
 from federation.peering import PeeringError, add_peer, find_remote_subnet, normalise_url
-from federation.remote import Directory
+from federation.remote import Directory, peers_changed
 from node.settings import CONFIG, Settings, SettingsError, load, render_toml
 from storage import peers as peer_store
 from storage import people as people_store
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.models import Peer, new_id
+from storage.models import Peer, ShareOffer, Subnet, new_id
 
 
 class ManageError(Exception):
@@ -108,9 +109,11 @@ async def add_user(
 async def peer_add(directory: Path, url: str) -> Peer:
     async with opened(directory) as node, aiohttp.ClientSession() as http:
         try:
-            return await add_peer(node.db, http, node.ids, url, utcnow())
+            peer = await add_peer(node.db, http, node.ids, url, utcnow())
         except PeeringError as error:
             raise ManageError(str(error)) from None
+    peers_changed(directory)
+    return peer
 
 
 async def peer_list(directory: Path) -> list[tuple[Peer, int]]:
@@ -125,15 +128,73 @@ async def subnet_create(directory: Path, slug: str, name: str) -> str:
         return node.ids.subnet(subnet.slug)
 
 
+async def _agreed_peer(s: AsyncSession, peer_url: str) -> Peer:
+    try:
+        peer = await peer_store.peer_by_url(s, normalise_url(peer_url))
+    except PeeringError as error:
+        raise ManageError(str(error)) from None
+    if peer is None:
+        raise ManageError(f"{peer_url} is not an agreed peer; run `sharon peer add` first")
+    return peer
+
+
 async def subnet_share(directory: Path, slug: str, peer_url: str) -> bool:
+    """Invite a peer to share a subnet; it is shared once that peer's admin accepts."""
     async with opened(directory) as node, node.db.transaction() as s:
+        peer = await _agreed_peer(s, peer_url)
+        return await sharing.share_subnet(s, slug=slug, peer=peer, now=utcnow())
+
+
+async def subnet_unshare(directory: Path, slug: str, peer_url: str) -> int:
+    """End sharing a subnet with a peer; returns how many references of its posts went."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        peer = await _agreed_peer(s, peer_url)
+        return len(await sharing.unshare_subnet(s, node.ids, slug=slug, peer=peer, now=utcnow()))
+
+
+async def peer_remove(directory: Path, peer_url: str) -> int:
+    """Stop federating with a peer and drop everything of it; returns references dropped."""
+    async with opened(directory) as node:
+        async with node.db.transaction() as s:
+            peer = await _agreed_peer(s, peer_url)
+            dropped = await sharing.remove_peer(s, node.ids, peer=peer, now=utcnow())
+        peers_changed(directory)
+        return len(dropped)
+
+
+async def share_list(directory: Path) -> list[tuple[ShareOffer, Peer]]:
+    """Share invitations from other trusts' subnets waiting for this trust's answer."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        return await sharing.pending_offers(s)
+
+
+async def share_answer(directory: Path, subnet_uri: str, *, accept: bool) -> None:
+    async with opened(directory) as node, node.db.transaction() as s:
+        await sharing.answer_offer(s, subnet_uri=subnet_uri, accept=accept, who="cli", now=utcnow())
+
+
+async def is_partner_of(directory: Path, subnet_uri: str) -> bool:
+    """Whether the home of a subnet elsewhere lists this node as a partner (its Group, fetched)."""
+    async with opened(directory) as node, aiohttp.ClientSession() as http:
+        client = SignedClient(http, NodeKeys.load(node.settings.data_dir), utcnow)
         try:
-            peer = await peer_store.peer_by_url(s, normalise_url(peer_url))
-        except PeeringError as error:
-            raise ManageError(str(error)) from None
-        if peer is None:
-            raise ManageError(f"{peer_url} is not an agreed peer; run `sharon peer add` first")
-        return await subnets.share_subnet(s, slug=slug, peer=peer, now=utcnow())
+            group = await find_remote_subnet(
+                node.db, http, Directory(node.db, client, node.ids, utcnow), subnet_uri
+            )
+        except PeeringError:
+            return False
+        return node.ids.instance in group.partners
+
+
+async def subnet_policy(directory: Path, slug: str, change: retention.PolicyChange) -> Subnet:
+    async with opened(directory) as node, node.db.transaction() as s:
+        return await retention.set_policy(s, slug=slug, change=change, now=utcnow())
+
+
+async def retention_run(directory: Path) -> int:
+    """Erase content older than each subnet's retention period (the server also does this)."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        return await retention.run_retention(s, node.ids, utcnow())
 
 
 async def subnet_add(directory: Path, subnet: str, username: str) -> str:

@@ -115,6 +115,7 @@ class Subnet(Base):
     posting_policy: Mapped[str] = mapped_column(String(16), default="all")
     premoderation: Mapped[bool] = mapped_column(Boolean, default=False)
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    join_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 
@@ -137,7 +138,7 @@ class Peer(Base):
 
 
 class SubnetPartner(Base):
-    """A peer node a local subnet is shared with."""
+    """A peer node a local subnet is offered to (`invited`) or shared with (`accepted`)."""
 
     __tablename__ = "subnet_partner"
     subnet_id: Mapped[str] = mapped_column(
@@ -193,6 +194,8 @@ class Post(Base):
     content: Mapped[str] = mapped_column(Text)
     published: Mapped[datetime]
     updated: Mapped[datetime | None] = mapped_column(default=None)
+    moderation_state: Mapped[str] = mapped_column(String(16), default="visible")
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class PostRef(Base):
@@ -208,6 +211,46 @@ class PostRef(Base):
     moderation_state: Mapped[str] = mapped_column(String(16), default="visible")
     published: Mapped[datetime]
     received_at: Mapped[datetime]
+
+
+class ShareOffer(Base):
+    """A subnet on a peer that its home invited this node into: pending until our admin answers."""
+
+    __tablename__ = "share_offer"
+    subnet_uri: Mapped[str] = mapped_column(String(255), primary_key=True)
+    peer_id: Mapped[str] = mapped_column(ForeignKey("peer.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    invite_id: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    received_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Reaction(Base):
+    """A Like of a post (local or remote), by URI: a reference, like `post_ref`."""
+
+    __tablename__ = "reaction"
+    __table_args__ = (UniqueConstraint("object_uri", "actor_uri"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    object_uri: Mapped[str] = mapped_column(String(255), index=True)
+    actor_uri: Mapped[str] = mapped_column(String(255))
+    subnet_uri: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime]
+
+
+class Erasure(Base):
+    """A Delete of our content sent to one partner node, kept until that node acknowledges it."""
+
+    __tablename__ = "erasure"
+    object_uri: Mapped[str] = mapped_column(String(255), primary_key=True)
+    peer_id: Mapped[str] = mapped_column(
+        ForeignKey("peer.id", ondelete="CASCADE"), primary_key=True
+    )
+    subnet_uri: Mapped[str] = mapped_column(String(255))
+    actor_uri: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    last_sent_at: Mapped[datetime]
+    acked_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 class Event(Base):

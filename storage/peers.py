@@ -97,3 +97,13 @@ async def note_failure(s: AsyncSession, peer_id: str, now: datetime, *, dead: bo
 async def repin(s: AsyncSession, peer_id: str, key_fingerprint: str) -> None:
     """The peer's node rotated its key (and proved it with the old one)."""
     await s.execute(update(Peer).where(Peer.id == peer_id).values(key_fingerprint=key_fingerprint))
+
+
+async def peers_by_instance_actors(s: AsyncSession, actor_uris: Sequence[str]) -> Sequence[Peer]:
+    if not actor_uris:
+        return []
+    return (
+        await s.scalars(
+            select(Peer).where(Peer.instance_actor.in_(actor_uris), Peer.state != "removed")
+        )
+    ).all()

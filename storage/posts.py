@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,7 +27,13 @@ async def posts_with_authors(s: AsyncSession, post_ids: Sequence[str]) -> list[t
     if not post_ids:
         return []
     rows = await s.execute(
-        select(Post, Person).join(Person, Person.id == Post.author_id).where(Post.id.in_(post_ids))
+        select(Post, Person)
+        .join(Person, Person.id == Post.author_id)
+        .where(
+            Post.id.in_(post_ids),
+            Post.deleted_at.is_(None),
+            Post.moderation_state == "visible",
+        )
     )
     return [(post, person) for post, person in rows.all()]
 
@@ -35,7 +42,11 @@ async def local_posts_in(s: AsyncSession, subnet_uri: str, limit: int) -> list[t
     rows = await s.execute(
         select(Post, Person)
         .join(Person, Person.id == Post.author_id)
-        .where(Post.subnet_uri == subnet_uri)
+        .where(
+            Post.subnet_uri == subnet_uri,
+            Post.deleted_at.is_(None),
+            Post.moderation_state == "visible",
+        )
         .order_by(Post.published.desc())
         .limit(limit)
     )
@@ -78,3 +89,53 @@ async def refs_by_uri(s: AsyncSession, object_uris: Sequence[str]) -> dict[str, 
         return {}
     rows = await s.scalars(select(PostRef).where(PostRef.object_uri.in_(object_uris)))
     return {row.object_uri: row for row in rows}
+
+
+async def visible_post(s: AsyncSession, post_id: str) -> Post | None:
+    """A post that still has content (not deleted)."""
+    post = await s.get(Post, post_id)
+    return post if post is not None and post.deleted_at is None else None
+
+
+async def tombstone(s: AsyncSession, post: Post, now: datetime) -> None:
+    """Erase a post's text for good; the row stays so fetches can answer 410 Gone."""
+    post.content = ""
+    post.deleted_at = now
+
+
+async def delete_ref(s: AsyncSession, object_uri: str) -> PostRef | None:
+    ref = await s.get(PostRef, object_uri)
+    if ref is not None:
+        await s.delete(ref)
+        await s.flush()
+    return ref
+
+
+async def expired_posts(s: AsyncSession, subnet_uri: str, before: datetime) -> Sequence[Post]:
+    return (
+        await s.scalars(
+            select(Post).where(
+                Post.subnet_uri == subnet_uri, Post.published < before, Post.deleted_at.is_(None)
+            )
+        )
+    ).all()
+
+
+async def expired_refs(s: AsyncSession, subnet_uri: str, before: datetime) -> Sequence[PostRef]:
+    return (
+        await s.scalars(
+            select(PostRef).where(PostRef.subnet_uri == subnet_uri, PostRef.published < before)
+        )
+    ).all()
+
+
+async def held_posts(s: AsyncSession, subnet_uri: str) -> Sequence[Post]:
+    return (
+        await s.scalars(
+            select(Post).where(
+                Post.subnet_uri == subnet_uri,
+                Post.moderation_state == "held",
+                Post.deleted_at.is_(None),
+            )
+        )
+    ).all()

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.models import Membership, Peer, Subnet, SubnetPartner
 
@@ -19,15 +20,31 @@ async def add_subnet(s: AsyncSession, *, slug: str, name: str, now: datetime) ->
     return subnet
 
 
+MEMOS = ("subnet_by_slug", "is_partner", "partners_of", "membership")
+
+
 def _memo(s: AsyncSession, name: str) -> dict[Any, Any]:
     """Lookups remembered for one unit of work.
 
     The inbox worker handles a batch of activities in one transaction, and nearly all of them
     ask the same questions (which subnet, is this node a partner); asking the database once per
-    batch instead of once per activity halves its cost. Writes below keep the memos true.
+    batch instead of once per activity halves its cost. Only found rows are remembered, and
+    every UPDATE or DELETE statement run in the session forgets everything (below).
     """
     memo: dict[Any, Any] = s.info.setdefault(name, {})
     return memo
+
+
+def _forget(s: AsyncSession) -> None:
+    for name in MEMOS:
+        s.info.pop(name, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_write(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete:
+        for name in MEMOS:
+            state.session.info.pop(name, None)
 
 
 async def subnet_by_slug(s: AsyncSession, slug: str) -> Subnet | None:
@@ -40,15 +57,66 @@ async def subnet_by_slug(s: AsyncSession, slug: str) -> Subnet | None:
     return found
 
 
-async def add_partner(s: AsyncSession, *, subnet_id: str, peer_id: str, now: datetime) -> bool:
-    """Share a subnet with a peer; False when it already was."""
-    if await s.get(SubnetPartner, (subnet_id, peer_id)) is not None:
+async def invite_partner(s: AsyncSession, *, subnet_id: str, peer_id: str, now: datetime) -> bool:
+    """Offer a subnet to a peer (again, if it declined); False when invited or accepted already."""
+    row = await s.get(SubnetPartner, (subnet_id, peer_id))
+    if row is not None and row.state in ("invited", "accepted"):
         return False
-    s.add(SubnetPartner(subnet_id=subnet_id, peer_id=peer_id, state="accepted", since=now))
+    if row is None:
+        s.add(SubnetPartner(subnet_id=subnet_id, peer_id=peer_id, state="invited", since=now))
+    else:
+        row.state, row.since = "invited", now
     await s.flush()
-    _memo(s, "is_partner").clear()
-    _memo(s, "partners_of").clear()
+    _forget(s)
     return True
+
+
+async def partner_state(s: AsyncSession, subnet_id: str, peer_id: str) -> str | None:
+    row = await s.get(SubnetPartner, (subnet_id, peer_id))
+    return row.state if row else None
+
+
+async def set_partner_state(
+    s: AsyncSession, *, subnet_id: str, peer_id: str, state: str, now: datetime
+) -> None:
+    row = await s.get(SubnetPartner, (subnet_id, peer_id))
+    if row is not None:
+        row.state, row.since = state, now
+        _forget(s)
+
+
+async def remove_partner(s: AsyncSession, subnet_id: str, peer_id: str) -> bool:
+    result = await s.execute(
+        delete(SubnetPartner).where(
+            SubnetPartner.subnet_id == subnet_id, SubnetPartner.peer_id == peer_id
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def partner_rows(s: AsyncSession) -> Sequence[tuple[Subnet, Peer, SubnetPartner]]:
+    """Every offer and agreement of every local subnet, for the admin's overview."""
+    rows = await s.execute(
+        select(Subnet, Peer, SubnetPartner)
+        .join(SubnetPartner, SubnetPartner.subnet_id == Subnet.id)
+        .join(Peer, Peer.id == SubnetPartner.peer_id)
+        .order_by(Subnet.name, Peer.name)
+    )
+    return [(subnet, peer, row) for subnet, peer, row in rows.all()]
+
+
+async def subnets_shared_with(s: AsyncSession, peer_id: str) -> Sequence[Subnet]:
+    return (
+        await s.scalars(
+            select(Subnet)
+            .join(SubnetPartner, SubnetPartner.subnet_id == Subnet.id)
+            .where(SubnetPartner.peer_id == peer_id)
+        )
+    ).all()
+
+
+async def list_subnets(s: AsyncSession) -> Sequence[Subnet]:
+    return (await s.scalars(select(Subnet).order_by(Subnet.name))).all()
 
 
 async def partners_of(s: AsyncSession, subnet_id: str) -> Sequence[Peer]:
@@ -74,9 +142,15 @@ async def is_partner(s: AsyncSession, subnet_id: str, peer_id: str) -> bool:
 
 
 async def add_membership(
-    s: AsyncSession, *, subnet_uri: str, member_uri: str, role: str, now: datetime
+    s: AsyncSession,
+    *,
+    subnet_uri: str,
+    member_uri: str,
+    role: str,
+    now: datetime,
+    state: str = "active",
 ) -> bool:
-    """Record a membership; False when it already existed."""
+    """Record a membership (`pending` while it awaits approval); False when it already existed."""
     existing = await s.scalar(
         select(Membership).where(
             Membership.subnet_uri == subnet_uri, Membership.member_uri == member_uri
@@ -84,9 +158,42 @@ async def add_membership(
     )
     if existing is not None:
         return False
-    s.add(Membership(subnet_uri=subnet_uri, member_uri=member_uri, role=role, created_at=now))
+    s.add(
+        Membership(
+            subnet_uri=subnet_uri, member_uri=member_uri, role=role, state=state, created_at=now
+        )
+    )
     await s.flush()
     return True
+
+
+async def any_membership(s: AsyncSession, subnet_uri: str, member_uri: str) -> Membership | None:
+    """The membership in whatever state (active or pending)."""
+    return await s.scalar(
+        select(Membership).where(
+            Membership.subnet_uri == subnet_uri, Membership.member_uri == member_uri
+        )
+    )
+
+
+async def remove_membership(s: AsyncSession, subnet_uri: str, member_uri: str) -> bool:
+    result = await s.execute(
+        delete(Membership).where(
+            Membership.subnet_uri == subnet_uri, Membership.member_uri == member_uri
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def members_of(s: AsyncSession, subnet_uri: str) -> Sequence[Membership]:
+    """Everyone in a subnet, active and pending, oldest first."""
+    return (
+        await s.scalars(
+            select(Membership)
+            .where(Membership.subnet_uri == subnet_uri)
+            .order_by(Membership.created_at)
+        )
+    ).all()
 
 
 async def membership(s: AsyncSession, subnet_uri: str, member_uri: str) -> Membership | None:
@@ -104,7 +211,9 @@ async def membership(s: AsyncSession, subnet_uri: str, member_uri: str) -> Membe
         )
         if found is not None:
             memo[subnet_uri, member_uri] = found
-    return found if found is not None and found.state == "active" else None
+    if found is None or found.state != "active" or inspect(found).deleted:
+        return None
+    return found
 
 
 async def memberships_of(s: AsyncSession, member_uri: str) -> Sequence[Membership]:

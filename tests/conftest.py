@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import asyncpg
@@ -32,7 +33,7 @@ from node.app import create_app
 from node.settings import Settings
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.models import Base, Membership, RemoteActor
 
 PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -86,11 +87,14 @@ class TestNode:
             totp_secret=TOTP_SECRET if role in ("admin", "clinician") else None,
         )
 
-    async def all_rows_text(self) -> str:
-        """Every row of every table, as text: for proving what a node does (not) hold."""
+    async def all_rows_text(self, skip: tuple[str, ...] = ()) -> str:
+        """Every row of every table (bar `skip`), as text: for proving what a node does (not)
+        hold."""
         chunks = []
         async with self.db.transaction() as s:
             for table in Base.metadata.sorted_tables:
+                if table.name in skip:
+                    continue
                 for row in (await s.execute(select(table))).all():
                     chunks.append(repr(tuple(row)))
         return "\n".join(chunks)
@@ -98,6 +102,12 @@ class TestNode:
     async def count(self, model: Any) -> int:
         async with self.db.transaction() as s:
             return len((await s.execute(select(model))).all())
+
+    async def members_in(self, subnet_uri: str) -> int:
+        """Active memberships of a subnet recorded here."""
+        async with self.db.transaction() as s:
+            rows = (await s.execute(select(Membership))).scalars().all()
+        return len([r for r in rows if r.subnet_uri == subnet_uri and r.state == "active"])
 
     def signed_client(self, http: aiohttp.ClientSession) -> SignedClient:
         return SignedClient(http, NodeKeys.load(self.directory), utcnow)
@@ -169,6 +179,57 @@ async def peer_all(*nodes: TestNode) -> None:
         for right in nodes:
             if left is not right:
                 await manage.peer_add(left.directory, right.url)
+
+
+async def share(host: TestNode, slug: str, partner: TestNode) -> str:
+    """The host's admin shares a subnet and the partner's admin accepts; returns once the
+    partner holds the Group document that lists it as a partner."""
+    subnet_uri = f"{host.url}/subnets/{slug}"
+    await manage.subnet_share(host.directory, slug, partner.url)
+
+    async def offered() -> bool:
+        return any(
+            o.subnet_uri == subnet_uri for o, _ in await manage.share_list(partner.directory)
+        )
+
+    await eventually(offered)
+    await manage.share_answer(partner.directory, subnet_uri, accept=True)
+
+    async def listed() -> bool:
+        async with partner.db.transaction() as s:
+            group = await s.get(RemoteActor, subnet_uri)
+        return group is not None and f"{partner.url}/actor" in group.partners
+
+    await eventually(listed)
+    return subnet_uri
+
+
+def subnet_path(subnet_uri: str) -> str:
+    return f"/subnet?id={quote(subnet_uri, safe='')}"
+
+
+async def write(person: Browser, subnet_uri: str, text: str, in_reply_to: str = "") -> None:
+    """Post (or reply) through the subnet page's form, as a person would."""
+    fields = {"subnet": subnet_uri, "content": text, "in_reply_to": in_reply_to}
+    status, html = await person.submit(subnet_path(subnet_uri), "/subnet/posts", fields)
+    assert status == 200, html[:300]
+
+
+async def act(person: Browser, subnet_uri: str, action: str, fields: dict[str, str]) -> int:
+    """Submit one of the subnet page's other forms (like, edit, delete, leave)."""
+    status, _ = await person.submit(
+        subnet_path(subnet_uri), action, {"subnet": subnet_uri, **fields}
+    )
+    return status
+
+
+async def signed_get(reader: TestNode, url: str) -> tuple[int, bytes]:
+    """A GET signed by `reader`'s instance actor, as its resolver sends them."""
+    async with aiohttp.ClientSession() as http:
+        response = await reader.signed_client(http).request(
+            "GET", url, None, signer=f"{reader.url}/actor", scheme="rfc9421"
+        )
+    return response.status, response.body
 
 
 class Browser:

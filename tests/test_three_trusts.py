@@ -6,7 +6,15 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import aiohttp
-from conftest import Browser, BrowserFactory, StartNode, TestNode, eventually, peer_all
+from conftest import (
+    Browser,
+    BrowserFactory,
+    StartNode,
+    TestNode,
+    eventually,
+    peer_all,
+    share,
+)
 
 from node import manage
 from storage.models import InboxItem, PostRef
@@ -21,7 +29,7 @@ async def _scenario(start_node: StartNode) -> tuple[TestNode, TestNode, TestNode
     await b.add_user("alex", "carer", "Alex from Oxford")
     await c.add_user("jo", "patient")
     carers = await manage.subnet_create(a.directory, "carers", "Carers across the Thames Valley")
-    await manage.subnet_share(a.directory, "carers", b.url)
+    await share(a, "carers", b)
     await manage.subnet_add(a.directory, "carers", "sam")
     await manage.subnet_add(b.directory, carers, "alex")
     return a, b, c, carers

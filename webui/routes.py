@@ -167,6 +167,8 @@ async def subnet_page(
         status=400 if errors else 200,
         subnet=loaded.subnet,
         entries=entries,
+        authors={entry.uri: entry.author_name for entry in entries},
+        moderator=loaded.subnet.local and person.role in ("clinician", "admin"),
         errors=errors or [],
         draft=draft,
         subnet_uri=uri,
@@ -186,7 +188,13 @@ async def write_post(request: web.Request) -> web.Response:
     try:
         async with ctx.db.transaction() as s:
             await posts.write_post(
-                s, ctx.ids, person=person, subnet_uri=uri, content=content, now=ctx.clock()
+                s,
+                ctx.ids,
+                person=person,
+                subnet_uri=uri,
+                content=content,
+                now=ctx.clock(),
+                in_reply_to=str(form.get("in_reply_to", "")) or None,
             )
     except NotFound:
         raise web.HTTPNotFound(

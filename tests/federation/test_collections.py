@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import aiohttp
-from conftest import StartNode, TestNode, peer_all
+from conftest import StartNode, TestNode, peer_all, share
 
 from actors import posts
 from actors.clock import utcnow
@@ -43,7 +43,7 @@ async def _three(start_node: StartNode) -> tuple[TestNode, TestNode, TestNode, s
     await peer_all(a, b, c)
     sam = await a.add_user("sam", "carer")
     subnet = await manage.subnet_create(a.directory, "carers", "Carers")
-    await manage.subnet_share(a.directory, "carers", b.url)
+    await share(a, "carers", b)
     await manage.subnet_add(a.directory, "carers", "sam")
     return a, b, c, subnet, sam
 

@@ -79,6 +79,12 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything_exactly_once(
         await manage.add_user(a_dir, "sam", "carer", PASSWORD, None, hasher=FAST_HASHER)
         subnet = await manage.subnet_create(a_dir, "carers", "Carers")
         await manage.subnet_share(a_dir, "carers", b.url)
+
+        async def offered() -> bool:
+            return any(o.subnet_uri == subnet for o, _ in await manage.share_list(b.directory))
+
+        await eventually(offered)
+        await manage.share_answer(b.directory, subnet, accept=True)
         await manage.subnet_add(a_dir, "carers", "sam")
 
         db, ids = Database.connect(settings.database_url), LocalIds(settings.url)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import aiohttp
-from conftest import StartNode, TestNode, eventually, peer_all
+from conftest import StartNode, TestNode, eventually, peer_all, share
 from test_inbox_refusals import _signed
 
 from actors import posts
@@ -53,7 +53,7 @@ async def test_rotated_keys_are_announced_repinned_refetched_and_the_old_key_has
     await peer_all(a, b)
     await a.add_user("sam", "carer")
     subnet = await manage.subnet_create(a.directory, "carers", "Carers")
-    await manage.subnet_share(a.directory, "carers", b.url)
+    await share(a, "carers", b)
     await manage.subnet_add(a.directory, "carers", "sam")
     old = NodeKeys.load(a.directory)
     assert await _instance_post(a, b, old) == 202  # B now holds A's instance key
