@@ -86,13 +86,13 @@ def _run(args: argparse.Namespace) -> None:
         if not rows:
             print("No peers yet. Add one with: sharon peer add DIR PEER_URL")
         for peer, queued in rows:
-            last = (
-                peer.last_success_at.isoformat(timespec="seconds")
-                if peer.last_success_at
-                else "never"
+            success, failure = (
+                moment.isoformat(timespec="seconds") if moment else "never"
+                for moment in (peer.last_success_at, peer.last_failure_at)
             )
             print(
-                f"{peer.url}\t{peer.name}\tstate={peer.state}\tqueued={queued}\tlast_success={last}"
+                f"{peer.url}\t{peer.name}\tstate={peer.state}\tqueued={queued}"
+                f"\tlast_success={success}\tlast_failure={failure}\tkey={peer.key_fingerprint}"
             )
     elif command == "subnet" and args.subnet_command == "create":
         uri = asyncio.run(manage.subnet_create(Path(args.dir), args.slug, args.name))

@@ -21,6 +21,7 @@ from actors.ids import LocalIds
 from federation.client import SignedClient
 from federation.delivery import DEAD_AFTER, DEAD_PROBE, Deliverer
 from federation.keys import NodeKeys
+from node.cli import main
 from storage import queues
 from storage.models import Delivery, Peer, new_id
 
@@ -210,3 +211,15 @@ async def test_a_peer_that_stops_answering_is_marked_dead_probed_and_caught_up(
     assert await rig.deliverer.send_due() == 4  # the backlog, at once
     assert {row.state for row in await rig.rows()} == {"done"}
     assert rig.inbox.received == 5
+
+
+async def test_peer_list_shows_each_peers_health(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rig.inbox.default = (503, {})
+    await rig.queue(2)
+    await rig.deliverer.send_due()
+    assert await asyncio.to_thread(main, ["peer", "list", str(rig.node.directory)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert "Receiver" in line and "state=active" in line and "queued=2" in line
+    assert "last_success=never" in line and f"last_failure={rig.clock().isoformat()[:19]}" in line
