@@ -566,6 +566,15 @@ async def federate(a: ServedNode, b: ServedNode) -> tuple[str, str]:
     person_id = await manage.add_user(
         b.directory, "bencher", "carer", PASSWORD, "Bencher", hasher=FAST_HASHER
     )
+    for _ in range(300):  # B's admin accepts A's offer; A then lists B as a partner
+        if any(o.subnet_uri == subnet for o, _ in await manage.share_list(b.directory)):
+            await manage.share_answer(b.directory, subnet, accept=True)
+            break
+        await asyncio.sleep(0.1)
+    for _ in range(300):
+        if await manage.is_partner_of(b.directory, subnet):
+            break
+        await asyncio.sleep(0.1)
     await manage.subnet_add(b.directory, subnet, "bencher")
     return subnet, LocalIds(b.url).person(person_id)
 
