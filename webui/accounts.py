@@ -9,13 +9,19 @@ from typing import Any
 
 from aiohttp import web
 
-from actors import invitations, people
+from actors import invitations, people, resets
 from actors.errors import Conflict, Invalid
 from actors.throttle import Throttled
 from webui.context import CSRF, WEB
 from webui.forms import error, text
-from webui.routes import page
-from webui.security import checked_form, presession_token, set_presession_cookie, set_session_cookie
+from webui.routes import page, require_person
+from webui.security import (
+    SESSION_COOKIE,
+    checked_form,
+    presession_token,
+    set_presession_cookie,
+    set_session_cookie,
+)
 
 
 def _form_token(request: web.Request) -> str:
@@ -108,6 +114,69 @@ async def join(request: web.Request) -> web.Response:
     raise response
 
 
+def _reset_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    token = _form_token(request)
+    response = page(request, "reset.html", status=status, csrf_token=token, **values)
+    if not request[CSRF]:
+        set_presession_cookie(request, response, token)
+    return response
+
+
+async def reset_form(request: web.Request) -> web.Response:
+    ctx = request.app[WEB]
+    token = request.query.get("token", "")
+    try:
+        async with ctx.db.transaction() as s:
+            await resets.open_reset(s, token, ctx.clock())
+    except Invalid as problem:
+        return _reset_page(request, status=400, problem=str(problem))
+    return _reset_page(request, reset_token=token)
+
+
+async def reset(request: web.Request) -> web.Response:
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    token, password = text(form, "token"), str(form.get("password", ""))
+    if not password:
+        return _reset_page(
+            request, status=400, reset_token=token, errors=[error("Choose a password", "password")]
+        )
+    try:
+        async with ctx.db.transaction() as s:
+            await resets.use_reset(
+                s, ctx.ids, ctx.hasher, token=token, password=password, now=ctx.clock()
+            )
+    except Invalid as problem:
+        if problem.field != "password":
+            return _reset_page(request, status=400, problem=str(problem))
+        return _reset_page(
+            request, status=400, reset_token=token, errors=[error(str(problem), "password")]
+        )
+    response = page(request, "reset_done.html")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def account(request: web.Request) -> web.Response:
+    require_person(request)
+    return page(request, "account.html")
+
+
+async def sign_out_everywhere(request: web.Request) -> web.Response:
+    person = require_person(request)
+    await checked_form(request)
+    ctx = request.app[WEB]
+    async with ctx.db.transaction() as s:
+        await people.end_all_sessions(s, person.id)
+    response = web.HTTPSeeOther("/sign-in")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
 def register(app: web.Application) -> None:
     app.router.add_get("/join", join_form)
     app.router.add_post("/join", join)
+    app.router.add_get("/reset", reset_form)
+    app.router.add_post("/reset", reset)
+    app.router.add_get("/account", account)
+    app.router.add_post("/account/sign-out-everywhere", sign_out_everywhere)
