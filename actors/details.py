@@ -17,7 +17,7 @@ from actors.errors import Invalid, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import Action, may
 from storage import audit
-from storage import invitations as store
+from storage import details as store
 from storage.models import Person, PersonalDetails
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
