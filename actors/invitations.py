@@ -23,6 +23,7 @@ from actors.errors import Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import Action, Role, may, may_invite, parse_role
 from storage import audit
+from storage import details as details_store
 from storage import invitations as store
 from storage import subnets as subnet_store
 from storage.models import Invitation, Person, PersonalDetails
@@ -222,7 +223,7 @@ async def accept_invitation(
                 now=now,
             )
     if invitation.real_name:
-        await store.set_personal_details(
+        await details_store.set_personal_details(
             s, PersonalDetails(person_id=person.id, real_name=invitation.real_name)
         )
     invitation.used_at, invitation.used_by, invitation.real_name = now, person.id, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,9 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import throttle
-from actors.errors import Conflict, Invalid
+from actors.errors import Conflict, Invalid, NotFound, NotPermitted
 from actors.passwords import check_password
-from actors.policy import needs_second_factor, parse_role
+from actors.policy import Action, Role, may, may_invite, needs_second_factor, parse_role
 from storage import people as store
 from storage.models import Person, WebSession
 
@@ -169,3 +170,25 @@ async def session_for(
 
 async def end_session(s: AsyncSession, token: str) -> None:
     await store.delete_web_session(s, token_hash(token))
+
+
+async def end_all_sessions(s: AsyncSession, person_id: str) -> None:
+    """ "Sign out of all devices": every browser this person is signed in on."""
+    await store.delete_web_sessions_of(s, person_id)
+
+
+async def people_in_care(s: AsyncSession, viewer: Person) -> Sequence[Person]:
+    """The local people `viewer` looks after (may invite, reset, see details of)."""
+    if not may(viewer.role, Action.READ_PERSONAL_DETAILS):
+        raise NotPermitted("Only staff can see the people at this trust.")
+    roles = [role.value for role in Role if may_invite(viewer.role, role)]
+    return [person for person in await store.people_with_roles(s, roles) if person.id != viewer.id]
+
+
+async def person_in_care(s: AsyncSession, viewer: Person, person_id: str) -> Person:
+    person = await store.person_by_id(s, person_id)
+    if person is None or person.id == viewer.id or not may_invite(viewer.role, person.role):
+        raise NotFound("There is no such person.")
+    if not may(viewer.role, Action.READ_PERSONAL_DETAILS):
+        raise NotFound("There is no such person.")
+    return person

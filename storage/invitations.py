@@ -1,4 +1,4 @@
-"""Invitations, personal details, and the list of subnets an inviter can choose from."""
+"""Invitations, and the list of subnets an inviter can choose from."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invitation, PersonalDetails, Subnet
+from storage.models import Invitation, Subnet
 
 
 async def add_invitation(s: AsyncSession, invitation: Invitation) -> Invitation:
@@ -48,12 +48,3 @@ async def subnets_by_slug(s: AsyncSession, slugs: Sequence[str]) -> dict[str, Su
 
 async def all_local_subnets(s: AsyncSession) -> Sequence[Subnet]:
     return (await s.scalars(select(Subnet).order_by(Subnet.name))).all()
-
-
-async def personal_details(s: AsyncSession, person_id: str) -> PersonalDetails | None:
-    return await s.get(PersonalDetails, person_id)
-
-
-async def set_personal_details(s: AsyncSession, details: PersonalDetails) -> None:
-    await s.merge(details)
-    await s.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -68,3 +69,13 @@ async def web_session(s: AsyncSession, token_hash: str) -> tuple[WebSession, Per
 
 async def delete_web_session(s: AsyncSession, token_hash: str) -> None:
     await s.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+
+
+async def delete_web_sessions_of(s: AsyncSession, person_id: str) -> None:
+    await s.execute(delete(WebSession).where(WebSession.person_id == person_id))
+
+
+async def people_with_roles(s: AsyncSession, roles: Sequence[str]) -> Sequence[Person]:
+    return (
+        await s.scalars(select(Person).where(Person.role.in_(roles)).order_by(Person.pseudonym))
+    ).all()

@@ -1,21 +1,30 @@
-"""Pages for a person's own account: accepting an invitation (more join here as they grow).
+"""Pages for a person's own account: joining by invitation, password reset, profile, signing
+out everywhere, and their data-protection rights (download, erase).
 
 Routes translate HTTP to `actors/` calls; every rule lives in `actors/`.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
 
-from actors import invitations, people
-from actors.errors import Conflict, Invalid
+from actors import gdpr, invitations, people, profile, resets
+from actors.errors import Conflict, Invalid, NotPermitted
+from actors.policy import Action, may
 from actors.throttle import Throttled
-from webui.context import CSRF, WEB
+from webui.context import CSRF, PERSON, WEB
 from webui.forms import error, text
-from webui.routes import page
-from webui.security import checked_form, presession_token, set_presession_cookie, set_session_cookie
+from webui.routes import page, require_person
+from webui.security import (
+    SESSION_COOKIE,
+    checked_form,
+    presession_token,
+    set_presession_cookie,
+    set_session_cookie,
+)
 
 
 def _form_token(request: web.Request) -> str:
@@ -108,6 +117,171 @@ async def join(request: web.Request) -> web.Response:
     raise response
 
 
+def _reset_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    token = _form_token(request)
+    response = page(request, "reset.html", status=status, csrf_token=token, **values)
+    if not request[CSRF]:
+        set_presession_cookie(request, response, token)
+    return response
+
+
+async def reset_form(request: web.Request) -> web.Response:
+    ctx = request.app[WEB]
+    token = request.query.get("token", "")
+    try:
+        async with ctx.db.transaction() as s:
+            await resets.open_reset(s, token, ctx.clock())
+    except Invalid as problem:
+        return _reset_page(request, status=400, problem=str(problem))
+    return _reset_page(request, reset_token=token)
+
+
+async def reset(request: web.Request) -> web.Response:
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    token, password = text(form, "token"), str(form.get("password", ""))
+    if not password:
+        return _reset_page(
+            request, status=400, reset_token=token, errors=[error("Choose a password", "password")]
+        )
+    try:
+        async with ctx.db.transaction() as s:
+            await resets.use_reset(
+                s, ctx.ids, ctx.hasher, token=token, password=password, now=ctx.clock()
+            )
+    except Invalid as problem:
+        if problem.field != "password":
+            return _reset_page(request, status=400, problem=str(problem))
+        return _reset_page(
+            request, status=400, reset_token=token, errors=[error(str(problem), "password")]
+        )
+    response = page(request, "reset_done.html")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def account(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    person = require_person(request)
+    values.setdefault("pseudonym", person.pseudonym)
+    values.setdefault("avatar", person.avatar or "")
+    return page(
+        request,
+        "account.html",
+        status=status,
+        avatars=profile.AVATARS,
+        may_erase=may(person.role, Action.ERASE_OWN_ACCOUNT),
+        saved=request.query.get("saved") == "1",
+        **values,
+    )
+
+
+async def save_profile(request: web.Request) -> web.Response:
+    person = require_person(request)
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    pseudonym, avatar = text(form, "pseudonym"), text(form, "avatar")
+    try:
+        async with ctx.db.transaction() as s:
+            await profile.update_profile(
+                s, person_id=person.id, pseudonym=pseudonym, avatar=avatar, now=ctx.clock()
+            )
+    except Invalid as problem:
+        return await account(
+            request,
+            status=400,
+            errors=[error(str(problem), problem.field or "pseudonym")],
+            pseudonym=pseudonym,
+            avatar=avatar,
+        )
+    raise web.HTTPSeeOther("/account?saved=1")
+
+
+async def _export(request: web.Request) -> dict[str, Any]:
+    person = require_person(request)
+    ctx = request.app[WEB]
+    async with ctx.db.transaction() as s:
+        return await gdpr.export(
+            s, ctx.ids, person=person, node_name=ctx.trust_name, now=ctx.clock()
+        )
+
+
+async def data_json(request: web.Request) -> web.Response:
+    data = await _export(request)
+    return web.json_response(
+        data,
+        dumps=lambda value: json.dumps(value, indent=2, ensure_ascii=False),
+        headers={
+            "Content-Disposition": 'attachment; filename="sharon-my-data.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def data_html(request: web.Request) -> web.Response:
+    response = page(request, "my_data.html", data=await _export(request))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def erase_form(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    person = require_person(request)
+    if not may(person.role, Action.ERASE_OWN_ACCOUNT):
+        raise web.HTTPForbidden(text="Staff accounts are closed by the trust's admin.")
+    return page(request, "erase.html", status=status, **values)
+
+
+async def erase(request: web.Request) -> web.Response:
+    person = require_person(request)
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    errors = []
+    if form.get("confirm") != "yes":
+        errors.append(error("Tick the box to confirm you want your account erased", "confirm"))
+    if not form.get("password"):
+        errors.append(error("Enter your password", "password"))
+    if not errors:
+        try:
+            async with ctx.db.transaction() as s:
+                await gdpr.erase(
+                    s,
+                    ctx.ids,
+                    ctx.hasher,
+                    person=person,
+                    password=str(form.get("password")),
+                    now=ctx.clock(),
+                )
+        except Invalid as problem:
+            errors.append(error(str(problem), problem.field or "password"))
+        except NotPermitted as problem:
+            raise web.HTTPForbidden(text=str(problem)) from None
+    if errors:
+        return await erase_form(request, status=400, errors=errors)
+    request[PERSON] = None
+    response = page(request, "erased.html")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def sign_out_everywhere(request: web.Request) -> web.Response:
+    person = require_person(request)
+    await checked_form(request)
+    ctx = request.app[WEB]
+    async with ctx.db.transaction() as s:
+        await people.end_all_sessions(s, person.id)
+    response = web.HTTPSeeOther("/sign-in")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
 def register(app: web.Application) -> None:
     app.router.add_get("/join", join_form)
     app.router.add_post("/join", join)
+    app.router.add_get("/reset", reset_form)
+    app.router.add_post("/reset", reset)
+    app.router.add_get("/account", account)
+    app.router.add_post("/account/sign-out-everywhere", sign_out_everywhere)
+    app.router.add_post("/account/profile", save_profile)
+    app.router.add_get("/account/data.json", data_json)
+    app.router.add_get("/account/data", data_html)
+    app.router.add_get("/account/erase", erase_form)
+    app.router.add_post("/account/erase", erase)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors import invitations
+from actors import details, invitations, people, resets, subnets
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.policy import Action, Role, may, may_invite
 from webui.context import WEB
@@ -125,7 +125,87 @@ async def invitation_revoke(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/staff/invitations")
 
 
+async def people_list(request: web.Request) -> web.Response:
+    viewer = require_staff(request, Action.READ_PERSONAL_DETAILS)
+    ctx = request.app[WEB]
+    async with ctx.db.transaction() as s:
+        listed = await people.people_in_care(s, viewer)
+    return page(request, "staff_people.html", people=listed, role_labels=ROLE_LABELS)
+
+
+async def person_page(request: web.Request, status: int = 200, **values: object) -> web.Response:
+    viewer = require_staff(request, Action.READ_PERSONAL_DETAILS)
+    ctx = request.app[WEB]
+    try:
+        async with ctx.db.transaction() as s:
+            person = await people.person_in_care(s, viewer, request.match_info["person"])
+            found = await details.read_details(
+                s, ctx.ids, viewer=viewer, person_id=person.id, now=ctx.clock()
+            )
+            mine = await subnets.subnets_of(s, ctx.ids, person, ctx.trust_name)
+    except NotFound as problem:
+        raise web.HTTPNotFound(text=str(problem)) from None
+    values.setdefault("details", found)
+    return page(
+        request,
+        "staff_person.html",
+        status=status,
+        someone=person,
+        role_label=ROLE_LABELS[person.role],
+        subnet_names=[item.name for item in mine],
+        may_record=may(viewer.role, Action.RECORD_PERSONAL_DETAILS),
+        **values,
+    )
+
+
+async def person(request: web.Request) -> web.Response:
+    return await person_page(request)
+
+
+async def record_details(request: web.Request) -> web.Response:
+    viewer = require_staff(request, Action.RECORD_PERSONAL_DETAILS)
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    given = details.Details(
+        text(form, "real_name"), text(form, "email"), text(form, "phone"), text(form, "nhs_number")
+    )
+    person_id = request.match_info["person"]
+    try:
+        async with ctx.db.transaction() as s:
+            await details.record_details(
+                s, ctx.ids, by=viewer, person_id=person_id, details=given, now=ctx.clock()
+            )
+    except NotFound as problem:
+        raise web.HTTPNotFound(text=str(problem)) from None
+    except Invalid as problem:
+        return await person_page(
+            request,
+            status=400,
+            errors=[error(str(problem), problem.field or "real_name")],
+            details=given,
+        )
+    raise web.HTTPSeeOther(f"/staff/people/{person_id}#details")
+
+
+async def issue_reset(request: web.Request) -> web.Response:
+    viewer = require_staff(request, Action.ISSUE_PASSWORD_RESET)
+    await checked_form(request)
+    ctx = request.app[WEB]
+    try:
+        async with ctx.db.transaction() as s:
+            token = await resets.issue_reset(
+                s, ctx.ids, by=viewer, person_id=request.match_info["person"], now=ctx.clock()
+            )
+    except NotFound as problem:
+        raise web.HTTPNotFound(text=str(problem)) from None
+    return await person_page(request, reset_link=f"{ctx.ids.base}/reset?token={token}")
+
+
 def register(app: web.Application) -> None:
+    app.router.add_get("/staff/people", people_list)
+    app.router.add_get("/staff/people/{person}", person)
+    app.router.add_post("/staff/people/{person}/details", record_details)
+    app.router.add_post("/staff/people/{person}/reset", issue_reset)
     app.router.add_get("/staff/invitations", invitation_list)
     app.router.add_get("/staff/invitations/new", invitation_new)
     app.router.add_post("/staff/invitations/new", invitation_create)

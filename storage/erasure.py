@@ -1,0 +1,40 @@
+"""What a person's data-protection requests read and remove: their posts, memberships, the
+audit entries about them, and the account itself (sessions, details and codes cascade)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Audit, Membership, Person, Post, WebSession
+
+
+async def posts_by(s: AsyncSession, person_id: str) -> Sequence[Post]:
+    return (
+        await s.scalars(select(Post).where(Post.author_id == person_id).order_by(Post.published))
+    ).all()
+
+
+async def memberships_of_any_state(s: AsyncSession, member_uri: str) -> Sequence[Membership]:
+    return (await s.scalars(select(Membership).where(Membership.member_uri == member_uri))).all()
+
+
+async def sessions_of(s: AsyncSession, person_id: str) -> Sequence[WebSession]:
+    return (await s.scalars(select(WebSession).where(WebSession.person_id == person_id))).all()
+
+
+async def audit_about(s: AsyncSession, uri: str) -> Sequence[Audit]:
+    return (
+        await s.scalars(
+            select(Audit).where(or_(Audit.who == uri, Audit.target == uri)).order_by(Audit.at)
+        )
+    ).all()
+
+
+async def delete_account(s: AsyncSession, person_id: str, member_uri: str) -> None:
+    """Posts, memberships, then the person (sessions, details, codes, resets cascade)."""
+    await s.execute(delete(Post).where(Post.author_id == person_id))
+    await s.execute(delete(Membership).where(Membership.member_uri == member_uri))
+    await s.execute(delete(Person).where(Person.id == person_id))
