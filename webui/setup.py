@@ -8,7 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from webui import routes, threads
+from webui import admin, moderation, routes, threads
 from webui.context import WEB, WebContext
 from webui.security import load_session, security_headers
 
@@ -46,5 +46,7 @@ def setup(app: web.Application, ctx: WebContext) -> None:
     )
     routes.register(app)
     threads.register(app)
+    moderation.register(app)
+    admin.register(app)
     app.router.add_static("/nhsuk", ctx.assets_dir)
     app.router.add_static("/static", STATIC)
