@@ -6,19 +6,21 @@ approval; then it waits (`pending`) until a moderator of the subnet's home answe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.errors import NotFound, NotPermitted
+from actors.errors import Conflict, Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import STAFF
-from actors.subnets import local_subnet
+from actors.subnets import join_remote_subnet
 from storage import audit, queues
 from storage import peers as peer_store
+from storage import people as people_store
 from storage import subnets as store
-from storage.models import Membership, Peer, Person
+from storage.models import Peer, Person
 
 
 def _host(uri: str) -> str:
@@ -38,7 +40,7 @@ async def leave(
         )
 
 
-async def _require_moderator(
+async def require_moderator(
     s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str
 ) -> None:
     if person.role not in STAFF or ids.subnet_slug(subnet_uri) is None:
@@ -60,7 +62,7 @@ async def remove_member(
     now: datetime,
 ) -> None:
     """A moderator removes someone from a subnet hosted here; their node hears by Remove."""
-    await _require_moderator(s, ids, moderator, subnet_uri)
+    await require_moderator(s, ids, moderator, subnet_uri)
     if not await store.remove_membership(s, subnet_uri, member_uri):
         raise NotFound("That person is not in this subnet.")
     if not ids.is_local(member_uri):
@@ -83,7 +85,7 @@ async def answer_join(
     now: datetime,
 ) -> None:
     """A moderator approves or refuses a pending join; a remote member's node hears."""
-    await _require_moderator(s, ids, moderator, subnet_uri)
+    await require_moderator(s, ids, moderator, subnet_uri)
     row = await store.any_membership(s, subnet_uri, member_uri)
     if row is None or row.state != "pending":
         raise NotFound("There is no pending request from that person.")
@@ -141,20 +143,107 @@ async def removed_by_home(
     await store.remove_membership(s, subnet_uri, member_uri)
 
 
+@dataclass(frozen=True)
+class MemberView:
+    """One member as a moderator sees them: pseudonym and trust, never personal details."""
+
+    uri: str
+    name: str
+    trust: str
+    state: str
+    local: bool
+
+
+async def _require_staff_member(
+    s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str
+) -> None:
+    """Staff manage their own trust's people in a subnet they belong to (admins in any)."""
+    if person.role not in STAFF:
+        raise NotPermitted("Only staff can manage who is in a subnet.")
+    if (
+        person.role != "admin"
+        and await store.membership(s, subnet_uri, ids.person(person.id)) is None
+    ):
+        raise NotFound("You are not a member of that subnet.")
+
+
 async def members(
-    s: AsyncSession, ids: LocalIds, *, viewer: Person, subnet_uri: str
-) -> list[Membership]:
-    """Who is in a subnet hosted here, for its moderators."""
-    await _require_moderator(s, ids, viewer, subnet_uri)
-    return list(await store.members_of(s, subnet_uri))
+    s: AsyncSession, ids: LocalIds, *, viewer: Person, subnet_uri: str, node_name: str
+) -> list[MemberView]:
+    """Who is in a subnet, as far as this node knows: all members at its home, our own
+    people elsewhere."""
+    await _require_staff_member(s, ids, viewer, subnet_uri)
+    rows = list(await store.members_of(s, subnet_uri))
+    remote = await peer_store.remote_actors(s, [r.member_uri for r in rows])
+    peers = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
+    views = []
+    for row in rows:
+        person_id = ids.person_id(row.member_uri)
+        if person_id is not None:
+            person = await people_store.person_by_id(s, person_id)
+            name, trust = (person.pseudonym if person else "Former member"), node_name
+        else:
+            actor = remote.get(row.member_uri)
+            name = actor.name if actor else "A member"
+            trust = peers.get(actor.peer_id, "another trust") if actor else _host(row.member_uri)
+        views.append(MemberView(row.member_uri, name, trust, row.state, person_id is not None))
+    return views
 
 
-async def add_member_here(
-    s: AsyncSession, ids: LocalIds, *, clinician: Person, slug: str, person: Person, now: datetime
-) -> bool:
-    """Staff add a local person to a subnet hosted here."""
-    subnet = await local_subnet(s, slug)
-    await _require_moderator(s, ids, clinician, ids.subnet(subnet.slug))
-    return await store.add_membership(
-        s, subnet_uri=ids.subnet(slug), member_uri=ids.person(person.id), role="member", now=now
+async def add_person(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    clinician: Person,
+    subnet_uri: str,
+    username: str,
+    now: datetime,
+) -> Person:
+    """Staff add one of this trust's people to a subnet: directly when it is hosted here, by
+    Join to its home when it is a partner's (its policy decides there)."""
+    await _require_staff_member(s, ids, clinician, subnet_uri)
+    person = await people_store.person_by_username(s, username.strip().lower())
+    if person is None or person.disabled:
+        raise Invalid("There is no one with that username at this trust.")
+    member = ids.person(person.id)
+    if ids.subnet_slug(subnet_uri) is not None:
+        added = await store.add_membership(
+            s, subnet_uri=subnet_uri, member_uri=member, role="member", now=now
+        )
+    else:
+        group = await peer_store.remote_actor(s, subnet_uri)
+        if group is None:
+            raise NotFound("That subnet is not known here.")
+        added = await join_remote_subnet(s, ids, group=group, person=person, now=now)
+    if not added:
+        raise Conflict("That person is already in this subnet.")
+    await audit.record(
+        s, at=now, who=ids.person(clinician.id), action="member.added", target=member
+    )
+    return person
+
+
+async def remove_own_person(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    clinician: Person,
+    subnet_uri: str,
+    member_uri: str,
+    now: datetime,
+) -> None:
+    """Staff take one of this trust's people out of a subnet (at its home: any member)."""
+    if ids.subnet_slug(subnet_uri) is not None:
+        await remove_member(
+            s, ids, moderator=clinician, subnet_uri=subnet_uri, member_uri=member_uri, now=now
+        )
+        return
+    await _require_staff_member(s, ids, clinician, subnet_uri)
+    if not ids.is_local(member_uri) or not await store.remove_membership(s, subnet_uri, member_uri):
+        raise NotFound("That person is not one of ours in this subnet.")
+    await queues.add_event(
+        s, "membership.left", {"subnet_uri": subnet_uri, "member_uri": member_uri}, now
+    )
+    await audit.record(
+        s, at=now, who=ids.person(clinician.id), action="member.removed", target=member_uri
     )

@@ -135,10 +135,12 @@ async def accept_remote_post(
     if slug is None or not await subnets.node_may_see(s, ids, subnet_uri, peer):
         raise NotFound("No such subnet is shared with that node.")
     await subnets.require_member(s, subnet_uri, author_uri)
+    subnet = await subnets.local_subnet(s, slug)
     ref = PostRef(
         object_uri=object_uri,
         subnet_uri=subnet_uri,
         author_uri=author_uri,
+        moderation_state="held" if subnet.premoderation else "visible",
         peer_id=peer.id,
         in_reply_to=in_reply_to,
         published=min(published, now),
@@ -146,7 +148,8 @@ async def accept_remote_post(
     )
     if not await store.add_ref(s, ref):
         return False
-    await queues.add_event(s, "ref.accepted", {"object_uri": object_uri}, now)
+    if ref.moderation_state == "visible":
+        await queues.add_event(s, "ref.accepted", {"object_uri": object_uri}, now)
     return True
 
 

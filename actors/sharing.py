@@ -177,3 +177,28 @@ async def agreements(s: AsyncSession, ids: LocalIds) -> list[Agreement]:
 
 async def pending_offers(s: AsyncSession) -> list[tuple[ShareOffer, Peer]]:
     return list(await store.offers(s, "pending"))
+
+
+@dataclass(frozen=True)
+class PeerView:
+    name: str
+    url: str
+    state: str
+    queued: int
+    fingerprint: str
+
+
+async def peers(s: AsyncSession) -> list[PeerView]:
+    """The agreed peers and their delivery backlog, for the admin's overview."""
+    queued = await peer_store.queue_lengths(s)
+    return [
+        PeerView(peer.name, peer.url, peer.state, queued.get(peer.id, 0), peer.key_fingerprint)
+        for peer in await peer_store.list_peers(s)
+    ]
+
+
+async def peer_by_url(s: AsyncSession, url: str) -> Peer:
+    peer = await peer_store.peer_by_url(s, url)
+    if peer is None:
+        raise NotFound("That node is not an agreed peer.")
+    return peer

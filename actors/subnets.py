@@ -136,7 +136,9 @@ async def summary(s: AsyncSession, ids: LocalIds, subnet_uri: str, node_name: st
     known = {peer.instance_actor: peer.name for peer in await peer_store.list_peers(s)}
     known[ids.instance] = node_name
     shared = tuple(known.get(partner, "another trust") for partner in group.partners)
-    return SubnetSummary(subnet_uri, group.name, home.name if home else "", False, shared)
+    return SubnetSummary(
+        subnet_uri, group.name, home.name if home else "", False, shared, group.posting_policy
+    )
 
 
 async def subnet_for_member(
@@ -163,3 +165,8 @@ async def person_visible_to_node(
         if await node_may_see(s, ids, item.subnet_uri, peer):
             return True
     return False
+
+
+async def all_local_subnets(s: AsyncSession) -> list[Subnet]:
+    """Every subnet hosted here, by name (for admins)."""
+    return list(await store.list_subnets(s))

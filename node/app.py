@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -50,13 +50,17 @@ async def create_app(
     run_workers: bool = True,
     assets_dir: Path | None = None,
     hasher: PasswordHasher | None = None,
+    trace_configs: Sequence[aiohttp.TraceConfig] = (),
 ) -> web.Application:
-    """Build a node. Workers (inbox writer, processor, deliverer) start and stop with the app."""
+    """Build a node. Workers (inbox writer, processor, deliverer) start and stop with the app.
+    `trace_configs` observe every outbound request (tests capture what leaves the node)."""
     ids = LocalIds(settings.url)
     keys = NodeKeys.load(settings.data_dir)
     db = Database.connect(settings.database_url)
     http = aiohttp.ClientSession(
-        headers={"User-Agent": "sharon-node/0.1"}, connector=aiohttp.TCPConnector(limit=256)
+        headers={"User-Agent": "sharon-node/0.1"},
+        connector=aiohttp.TCPConnector(limit=256),
+        trace_configs=list(trace_configs),
     )
     client = SignedClient(http, keys, clock)
     limiter = PeerRateLimiter(settings.peer_requests_per_second, settings.peer_request_burst)

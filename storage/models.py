@@ -166,6 +166,7 @@ class RemoteActor(Base):
     ed25519_key_id: Mapped[str | None] = mapped_column(String(255), default=None)
     ed25519_multibase: Mapped[str | None] = mapped_column(String(100), default=None)
     partners: Mapped[list[Any]] = mapped_column(default=list)
+    posting_policy: Mapped[str] = mapped_column(String(16), default="all")
     fetched_at: Mapped[datetime]
 
 

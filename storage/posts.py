@@ -139,3 +139,13 @@ async def held_posts(s: AsyncSession, subnet_uri: str) -> Sequence[Post]:
             )
         )
     ).all()
+
+
+async def held_refs(s: AsyncSession, subnet_uri: str) -> Sequence[PostRef]:
+    return (
+        await s.scalars(
+            select(PostRef).where(
+                PostRef.subnet_uri == subnet_uri, PostRef.moderation_state == "held"
+            )
+        )
+    ).all()

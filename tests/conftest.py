@@ -50,6 +50,39 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One request a node's own HTTP client sent: where to, and every byte of its body."""
+
+    method: str
+    url: str
+    headers: str
+    body: bytes
+
+
+def capture_into(sent: list[Sent]) -> aiohttp.TraceConfig:
+    """An aiohttp trace config that records every outbound request of a node (no mocking:
+    the request still goes over the network as usual)."""
+    trace = aiohttp.TraceConfig()
+    bodies: dict[int, list[bytes]] = {}
+
+    async def on_start(_session: Any, context: Any, params: Any) -> None:
+        bodies[id(context)] = []
+
+    async def on_chunk(_session: Any, context: Any, params: Any) -> None:
+        bodies.setdefault(id(context), []).append(bytes(params.chunk))
+
+    async def on_end(_session: Any, context: Any, params: Any) -> None:
+        body = b"".join(bodies.pop(id(context), []))
+        sent.append(Sent(params.method, str(params.url), repr(dict(params.headers)), body))
+
+    trace.on_request_start.append(on_start)
+    trace.on_request_chunk_sent.append(on_chunk)
+    trace.on_request_end.append(on_end)
+    trace.on_request_exception.append(on_end)
+    return trace
+
+
 @dataclass
 class TestNode:
     __test__ = False
@@ -58,6 +91,7 @@ class TestNode:
     settings: Settings
     runner: web.AppRunner
     db: Database
+    sent: list[Sent]
 
     @property
     def url(self) -> str:
@@ -158,12 +192,19 @@ async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
             database_url=database_url,
         )
         settings = replace(settings, **settings_changes)
-        runner = web.AppRunner(
-            await create_app(settings, hasher=FAST_HASHER, run_workers=run_workers), access_log=None
+        sent: list[Sent] = []
+        app = await create_app(
+            settings,
+            hasher=FAST_HASHER,
+            run_workers=run_workers,
+            trace_configs=[capture_into(sent)],
         )
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
-        node = TestNode(name, directory, settings, runner, Database.connect(settings.database_url))
+        node = TestNode(
+            name, directory, settings, runner, Database.connect(settings.database_url), sent
+        )
         nodes.append(node)
         return node
 

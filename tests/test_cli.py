@@ -89,3 +89,30 @@ def test_invite_create_prints_a_link_and_a_code_and_refuses_non_staff(
     assert "http://127.0.0.1:9/join?token=" in out and "code: " in out
     assert main([*invite, "--by", "sam"]) == 1
     assert capsys.readouterr().err.startswith("sharon: You cannot invite")
+
+
+def test_sharing_commands_refuse_what_does_not_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = tmp_path / "trust"
+    main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"])
+    main(["subnet", "create", str(node), "carers", "--name", "Carers"])
+    capsys.readouterr()
+    cases = [
+        ["subnet", "unshare", str(node), "carers", "http://127.0.0.1:1"],
+        ["peer", "remove", str(node), "http://127.0.0.1:1"],
+        ["share", "accept", str(node), "http://127.0.0.1:1/subnets/x"],
+        ["share", "decline", str(node), "http://127.0.0.1:1/subnets/x"],
+        ["subnet", "policy", str(node), "carers", "--retention-days", "-3"],
+        ["subnet", "policy", str(node), "nope", "--posting", "staff"],
+    ]
+    for argv in cases:
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("sharon: ") and "\n" not in err, (argv, err)
+    assert main(["share", "list", str(node)]) == 0
+    assert "No share invitations waiting" in capsys.readouterr().out
+    assert main(["subnet", "policy", str(node), "carers", "--posting", "staff"]) == 0
+    assert "posting=staff" in capsys.readouterr().out
+    assert main(["retention", "run", str(node)]) == 0
+    assert "Erased 0 posts" in capsys.readouterr().out

@@ -7,7 +7,16 @@ import html as html_lib
 import re
 
 import aiohttp
-from conftest import PASSWORD, Browser, BrowserFactory, StartNode, TestNode, eventually, peer_all
+from conftest import (
+    PASSWORD,
+    Browser,
+    BrowserFactory,
+    StartNode,
+    TestNode,
+    eventually,
+    peer_all,
+    share,
+)
 
 from node import manage
 from storage.models import Delivery, Person
@@ -128,7 +137,7 @@ async def test_personal_details_never_leave_the_node(
     await a.add_user("river", "patient", "Willow")
     await b.add_user("alex", "carer", "Alex")
     carers = await manage.subnet_create(a.directory, "carers", "Carers")
-    await manage.subnet_share(a.directory, "carers", b.url)
+    await share(a, "carers", b)
     await manage.subnet_add(a.directory, "carers", "river")
     await manage.subnet_add(b.directory, carers, "alex")
     river_id = await _person_id(a, "river")

@@ -8,7 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from webui import accounts, routes, staff, threads, two_factor
+from webui import accounts, admin, moderation, routes, staff, threads, two_factor
 from webui.context import WEB, WebContext
 from webui.security import load_session, security_headers
 
@@ -49,5 +49,7 @@ def setup(app: web.Application, ctx: WebContext) -> None:
     staff.register(app)
     two_factor.register(app)
     threads.register(app)
+    moderation.register(app)
+    admin.register(app)
     app.router.add_static("/nhsuk", ctx.assets_dir)
     app.router.add_static("/static", STATIC)

@@ -31,6 +31,10 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("deleted_at", UTC, nullable=True))
+    with op.batch_alter_table("remote_actor", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("posting_policy", sa.String(length=16), nullable=False, server_default="all")
+        )
     op.create_table(
         "share_offer",
         sa.Column("subnet_uri", sa.String(length=255), nullable=False),
@@ -81,5 +85,7 @@ def downgrade() -> None:
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.drop_column("deleted_at")
         batch_op.drop_column("moderation_state")
+    with op.batch_alter_table("remote_actor", schema=None) as batch_op:
+        batch_op.drop_column("posting_policy")
     with op.batch_alter_table("subnet", schema=None) as batch_op:
         batch_op.drop_column("join_approval")

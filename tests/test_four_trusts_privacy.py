@@ -1,0 +1,256 @@
+"""The privacy promises, proved on four real nodes: host A shares "carers" with B and C; D is an
+agreed peer but not a partner. People join, post, reply, react, edit and delete; then A stops
+sharing with C and a member leaves. Afterwards an information-governance lead can check:
+
+* the text of every post is stored only in its author's home database file;
+* no request any node sent carried anybody's real name, email, phone or NHS number (planted in
+  every local profile), nor the text of any post (content travels only in answers to signed
+  fetches by partners);
+* D received nothing of the subnet and was refused every fetch, with nothing stored or audited;
+* C, no longer a partner, holds no reference of the subnet and is refused;
+* every read by a partner is in the home node's audit log: who, which node, which post.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+from conftest import (
+    Browser,
+    BrowserFactory,
+    StartNode,
+    TestNode,
+    act,
+    eventually,
+    peer_all,
+    share,
+    signed_get,
+    subnet_path,
+    write,
+)
+
+from node import manage
+from storage.models import Audit, InboxItem, Membership, PersonalDetails, Post, PostRef
+
+PEOPLE = {  # node index → (username, role)
+    0: [("dr-ahmed", "clinician"), ("sam", "carer")],
+    1: [("nurse-kim", "clinician"), ("alex", "carer")],
+    2: [("jo", "patient")],
+    3: [("kit", "patient")],
+}
+
+
+def _details(username: str, index: int) -> PersonalDetails:
+    """Unmistakable personal data for one person (NHS numbers in the 999 test range)."""
+    return PersonalDetails(
+        real_name=f"Realname{username.title().replace('-', '')} Surname{index}",
+        email=f"{username}.private{index}@example.nhs.uk",
+        phone=f"07700 900{index:03d}",
+        nhs_number=f"999 {index:03d} {index:04d}",
+    )
+
+
+async def _plant(node: TestNode, username: str, index: int) -> list[str]:
+    person_id = (await _ids(node))[username]
+    details = _details(username, index)
+    details.person_id = person_id
+    async with node.db.transaction() as s:
+        s.add(details)
+    return [details.real_name, details.email, details.phone, details.nhs_number]  # type: ignore[list-item]
+
+
+async def _ids(node: TestNode) -> dict[str, str]:
+    ids = {}
+    for line in (await node.all_rows_text(skip=("audit",))).splitlines():
+        parts = line.split("'")
+        if len(parts) > 3 and parts[3] in {u for group in PEOPLE.values() for u, _ in group}:
+            ids[parts[3]] = parts[1]
+    return ids
+
+
+async def _shows(person: Browser, subnet: str, text: str) -> bool:
+    status, html = await person.get(subnet_path(subnet))
+    return status == 200 and text in html
+
+
+async def _post_uri(node: TestNode, text: str) -> str:
+    async with node.db.transaction() as s:
+        rows = (await s.execute(Post.__table__.select())).all()
+    (row,) = [row for row in rows if row.content == text]
+    return f"{node.url}/posts/{row.id}"
+
+
+async def test_four_trusts_keep_content_home_and_personal_data_in(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    nodes = [await start_node(n) for n in ("Berkshire", "Oxford Health", "Bucks", "Surrey")]
+    a, b, c, d = nodes
+    await peer_all(*nodes)
+    planted: list[str] = []
+    for index, node in enumerate(nodes):
+        for number, (username, role) in enumerate(PEOPLE[index]):
+            await node.add_user(username, role, f"{username.title()} P")
+            planted += await _plant(node, username, index * 10 + number)
+    subnet = await manage.subnet_create(a.directory, "carers", "Carers across the region")
+    await manage.subnet_create(d.directory, "own", "D's own subnet")
+    await share(a, "carers", b)
+    await share(a, "carers", c)
+    await manage.subnet_add(a.directory, "carers", "dr-ahmed")
+    await manage.subnet_add(a.directory, "carers", "sam")
+    await manage.subnet_add(b.directory, subnet, "nurse-kim")
+    await manage.subnet_add(c.directory, subnet, "jo")
+    people = {}
+    for node, username in ((a, "sam"), (b, "nurse-kim"), (b, "alex"), (c, "jo")):
+        people[username] = browser(node)
+        await people[username].sign_in(username)
+    await eventually(lambda: _count_members(a, subnet, 4))
+    status, _ = await people["nurse-kim"].submit(  # join: a clinician adds their carer
+        f"/moderate?id={quote(subnet, safe='')}",
+        "/moderate",
+        {"subnet": subnet, "action": "add", "username": "alex"},
+    )
+    assert status == 200
+    await eventually(lambda: _count_members(a, subnet, 5))
+
+    texts = {
+        "host": "Sam writes first about respite (marker 4T-HOST)",
+        "edited": "Sam edited this post later (marker 4T-EDIT)",
+        "partner": "Alex writes from Oxford (marker 4T-PARTNER)",
+        "reply": "Jo replies from Bucks (marker 4T-REPLY)",
+        "deleted": "Jo says too much, then deletes it (marker 4T-DELETED)",
+    }
+    await write(people["sam"], subnet, texts["host"])
+    await write(people["alex"], subnet, texts["partner"])
+    for person in ("alex", "jo"):
+        await eventually(lambda p=person: _shows(people[p], subnet, texts["host"]))
+    host_post = await _post_uri(a, texts["host"])
+    partner_post = await _post_uri(b, texts["partner"])
+    await write(people["jo"], subnet, texts["reply"], in_reply_to=host_post)
+    await write(people["jo"], subnet, texts["deleted"])
+    await eventually(lambda: _shows(people["sam"], subnet, texts["reply"]))
+    await eventually(lambda: _shows(people["alex"], subnet, texts["deleted"]))
+    assert await act(people["alex"], subnet, "/posts/like", {"object": host_post}) == 200
+    await eventually(lambda: _shows(people["sam"], subnet, "Like (1)"))
+    await act(
+        people["sam"], subnet, "/posts/edit", {"object": host_post, "content": texts["edited"]}
+    )
+    await eventually(lambda: _shows(people["jo"], subnet, texts["edited"]))
+    deleted_post = await _post_uri(c, texts["deleted"])
+    await act(people["jo"], subnet, "/posts/delete", {"object": deleted_post})
+    for person in ("sam", "alex"):
+        await eventually(lambda p=person: _gone(people[p], subnet, texts["deleted"]))
+
+    await manage.subnet_unshare(a.directory, "carers", c.url)  # unshare
+    await eventually(lambda: _refs(c, 0))
+    assert await act(people["alex"], subnet, "/subnet/leave", {}) == 200  # leave
+    await eventually(lambda: _count_members(a, subnet, 3))  # dr-ahmed, sam, nurse-kim
+    await eventually(lambda: _queues_drained(nodes))
+
+    # 1. Every post's text is stored only in its author's home database.
+    homes = {"host": a, "edited": a, "partner": b, "reply": c, "deleted": c}
+    for key, text in texts.items():
+        for node in nodes:
+            held = text in await node.all_rows_text()
+            on_disk = any(text.encode() in p.read_bytes() for p in node.sqlite_files)
+            if node is not homes[key]:
+                assert not held and not on_disk, (key, node.name)
+    assert texts["deleted"] not in await c.all_rows_text()  # erased at home too
+
+    # 2. No request any node sent carried personal data or post text.
+    sent = [request for node in nodes for request in node.sent]
+    assert any(r.method == "POST" and b'"Create"' in r.body for r in sent)  # capture works
+    for request in sent:
+        wire = f"{request.url}\n{request.headers}\n".encode() + request.body
+        for secret in planted:
+            assert secret.encode() not in wire, (secret, request.url)
+        for text in texts.values():
+            assert text.encode() not in wire, (text, request.url)
+
+    # 3. D received nothing of the subnet, and is refused every fetch.
+    d_host = urlsplit(d.url).netloc
+    to_d = [r for r in sent if urlsplit(r.url).netloc == d_host]
+    assert all(subnet.encode() not in r.body and subnet not in r.url for r in to_d)
+    assert await d.count(InboxItem) == 0 and subnet not in await d.all_rows_text()
+    audit_before = await a.count(Audit)
+    for url in (subnet, host_post, f"{b.url}/people/{(await _ids(b))['alex']}"):
+        status, body = await signed_get(d, url)
+        assert status == 404 and b"marker" not in body, url
+    for home, post in ((a, host_post), (b, partner_post)):
+        status, body = await signed_get(d, f"{home.url}/objects?id={quote(post, safe='')}")
+        assert status == 200 and json.loads(body)["totalItems"] == 0
+    assert await a.count(Audit) == audit_before  # no read was granted, so none is audited
+    kit = f"{d.url}/people/{(await _ids(d))['kit']}"
+    async with aiohttp.ClientSession() as http:
+        client = d.signed_client(http)
+        join = _activity(d, "Join", kit, subnet)
+        refused = await client.post(f"{a.url}/inbox", join, signer=kit, scheme="rfc9421")
+        assert refused.status == 401  # kit's key is not even shown to A: not a partner
+        join = _activity(d, "Join", f"{d.url}/actor", subnet)
+        accepted = await client.post(
+            f"{a.url}/inbox", join, signer=f"{d.url}/actor", scheme="rfc9421"
+        )
+        assert accepted.status == 202  # well-formed and signed; the subnet's policy decides
+    await eventually(lambda: _inbox_state(a, join["id"], "rejected"))
+    assert await _count_members(a, subnet, 3) and d.url not in await a.all_rows_text(
+        skip=("inbox_item", "peer", "remote_actor", "audit")
+    )
+
+    # 4. C, no longer a partner, holds no reference and is refused.
+    assert await c.count(PostRef) == 0 and await _count_members(c, subnet, 0)
+    for home, post in ((a, host_post), (b, partner_post)):
+        status, body = await signed_get(c, f"{home.url}/objects?id={quote(post, safe='')}")
+        assert status == 200 and json.loads(body)["totalItems"] == 0
+    status, _ = await signed_get(c, host_post)
+    assert status == 404
+
+    # 5. The host audited every partner read: who, which node, which post.
+    async with a.db.transaction() as s:
+        reads = (await s.execute(Audit.__table__.select())).all()
+    reads = [r for r in reads if r.action == "remote_read"]
+    assert {urlsplit(r.via).netloc if "://" in r.via else r.via for r in reads} >= {
+        urlsplit(b.url).netloc,
+        urlsplit(c.url).netloc,
+    }
+    assert all(r.who.startswith((b.url, c.url)) and r.target == host_post for r in reads)
+
+
+async def _count_members(node: TestNode, subnet: str, n: int) -> bool:
+    async with node.db.transaction() as s:
+        rows = (await s.execute(Membership.__table__.select())).all()
+    return len([r for r in rows if r.subnet_uri == subnet]) == n
+
+
+async def _refs(node: TestNode, n: int) -> bool:
+    return await node.count(PostRef) == n
+
+
+async def _gone(person: Browser, subnet: str, text: str) -> bool:
+    return not await _shows(person, subnet, text)
+
+
+async def _queues_drained(nodes: list[TestNode]) -> bool:
+    for node in nodes:
+        async with node.db.transaction() as s:
+            items = (await s.execute(InboxItem.__table__.select())).all()
+        if any(item.state == "pending" for item in items):
+            return False
+    return True
+
+
+def _activity(sender: TestNode, kind: str, actor: str, obj: str) -> dict[str, object]:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{sender.url}/activities/{uuid.uuid4().hex}",
+        "type": kind,
+        "actor": actor,
+        "object": obj,
+    }
+
+
+async def _inbox_state(node: TestNode, activity_id: str, state: str) -> bool:
+    async with node.db.transaction() as s:
+        items = (await s.execute(InboxItem.__table__.select())).all()
+    return any(i.activity_id == activity_id and i.state == state for i in items)
