@@ -99,16 +99,18 @@ async def release_deliveries(s: AsyncSession, peer_id: str, now: datetime) -> No
 
 
 async def add_inbox_items(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert inbound activities, skipping ids already seen; returns the ids that were new."""
+    """Insert inbound activities, skipping ids already seen; returns the ids that were new.
+
+    One cached statement run for many parameter sets (SQLAlchemy batches them into few
+    multi-row INSERTs), rather than a new statement compiled for every burst."""
     if not rows:
         return set()
-    dialect = s.bind.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
     result = await s.execute(
         insert(InboxItem)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["activity_id"])
-        .returning(InboxItem.activity_id)
+        .returning(InboxItem.activity_id),
+        list(rows),
     )
     return set(result.scalars().all())
 
