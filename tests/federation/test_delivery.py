@@ -34,6 +34,9 @@ class Inbox:
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     default: tuple[int, dict[str, str]] = (202, {})
     received: int = 0
+    delay: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0
     runner: web.AppRunner | None = None
 
     @property
@@ -43,6 +46,10 @@ class Inbox:
     async def handle(self, request: web.Request) -> web.Response:
         await request.read()
         self.received += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(self.delay)
+        self.in_flight -= 1
         status, headers = self.script.pop(0) if self.script else self.default
         return web.Response(status=status, headers=headers)
 
@@ -146,6 +153,14 @@ async def test_a_2xx_answer_marks_the_delivery_done_and_the_peer_healthy(rig: Ri
     assert {row.state for row in await rig.rows()} == {"done"}
     assert rig.inbox.received == 3
     assert (await rig.peer()).last_success_at == rig.clock()
+
+
+async def test_requests_in_flight_to_one_peer_are_bounded(rig: Rig) -> None:
+    rig.inbox.delay = 0.05
+    await rig.queue(30)
+    assert await rig.deliverer.send_due() == 30
+    assert 1 < rig.inbox.most_in_flight <= rig.deliverer.per_peer
+    assert {row.state for row in await rig.rows()} == {"done"}
 
 
 async def test_429_retry_after_is_honoured_then_the_delivery_succeeds(rig: Rig) -> None:
