@@ -183,3 +183,27 @@ async def test_patients_cannot_open_the_staff_pages(
     status, _ = await river.get("/staff/invitations")
     assert status == 403
     assert "Invitations" not in (await river.get("/"))[1]
+
+
+async def test_a_clinician_invited_by_an_admin_must_set_up_two_step_sign_in_first(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("admin-berks", "admin")
+    await manage.subnet_create(a.directory, "carers", "Carers across the Thames Valley")
+    admin = browser(a)
+    await admin.sign_in("admin-berks")
+    link, _ = await invite(admin, role="clinician")
+    newcomer = browser(a)
+    status, page = await newcomer.submit(
+        "/" + link,
+        "/join",
+        {
+            "token": link.split("token=")[1],
+            "username": "nurse-kim",
+            "pseudonym": "Nurse Kim",
+            "password": NEW_PASSWORD,
+        },
+    )
+    assert status == 200 and "Set up your authenticator app" in page
+    assert "My subnets" not in (await newcomer.get("/"))[1]

@@ -32,12 +32,20 @@ def _form_token(request: web.Request) -> str:
     return request[CSRF] or presession_token(request)
 
 
-def _join_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+def _presession_page(
+    request: web.Request, template: str, status: int = 200, **values: Any
+) -> web.Response:
+    """A form page that people without a session fill in (join, reset): it carries the
+    double-submit CSRF token and sets its cookie."""
     token = _form_token(request)
-    response = page(request, "join.html", status=status, csrf_token=token, **values)
+    response = page(request, template, status=status, csrf_token=token, **values)
     if not request[CSRF]:
         set_presession_cookie(request, response, token)
     return response
+
+
+def _join_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    return _presession_page(request, "join.html", status, **values)
 
 
 async def join_form(request: web.Request) -> web.Response:
@@ -118,11 +126,7 @@ async def join(request: web.Request) -> web.Response:
 
 
 def _reset_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
-    token = _form_token(request)
-    response = page(request, "reset.html", status=status, csrf_token=token, **values)
-    if not request[CSRF]:
-        set_presession_cookie(request, response, token)
-    return response
+    return _presession_page(request, "reset.html", status, **values)
 
 
 async def reset_form(request: web.Request) -> web.Response:
