@@ -180,3 +180,7 @@ async def test_invited_patient_joins_posts_reads_a_partner_reply_and_signs_out(
     await newcomer.get_by_role("button", name="Turn on two-step sign-in").click()
     await expect(newcomer.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
     await check_page(newcomer, axe, "people-21-recovery-codes")
+    await newcomer.get_by_role("button", name="I have saved them, continue").click()
+    await newcomer.goto(f"{a.url}/account")
+    await expect(newcomer.get_by_text("You have 10 recovery codes left")).to_be_visible()
+    await check_page(newcomer, axe, "people-22-staff-account")
