@@ -184,3 +184,23 @@ async def test_invited_patient_joins_posts_reads_a_partner_reply_and_signs_out(
     await newcomer.goto(f"{a.url}/account")
     await expect(newcomer.get_by_text("You have 10 recovery codes left")).to_be_visible()
     await check_page(newcomer, axe, "people-22-staff-account")
+
+    # The patient uses the reset link, signs in again, and erases their account.
+    await fresh.goto(reset)
+    await fresh.get_by_label("New password").fill("kestrel above fields")
+    await fresh.get_by_role("button", name="Set password").click()
+    await expect(
+        fresh.get_by_role("heading", name="Your password has been changed")
+    ).to_be_visible()
+    await check_page(fresh, axe, "people-23-reset-done")
+    await _keyboard_sign_in(fresh, a.url, "river", "kestrel above fields")
+    await expect(fresh.get_by_role("heading", name="My subnets")).to_be_visible()
+    await fresh.goto(f"{a.url}/account/erase")
+    await fresh.get_by_role("button", name="Erase my account").click()
+    await expect(fresh.get_by_role("heading", name="There is a problem")).to_be_visible()
+    await check_page(fresh, axe, "people-24-erase-errors")
+    await fresh.get_by_label("I understand my account and posts will be erased").check()
+    await fresh.get_by_label("Your password").fill("kestrel above fields")
+    await fresh.get_by_role("button", name="Erase my account").click()
+    await expect(fresh.get_by_role("heading", name="Your account has been erased")).to_be_visible()
+    await check_page(fresh, axe, "people-25-erased")
