@@ -9,7 +9,6 @@ details in one transaction. Code guessing is throttled per address by the caller
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import people, throttle
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
+from actors.people import token_hash
 from actors.policy import Action, Role, may, may_invite, parse_role
 from storage import audit
 from storage import details as details_store
@@ -40,10 +40,6 @@ class WrongCode(Invalid):
 async def record_wrong_code(s: AsyncSession, *, address: str, now: datetime) -> None:
     """Codes are short, so each wrong one counts towards the address's throttle."""
     await throttle.record_failure(s, throttle.address_key(address), throttle.ADDRESS, now)
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def normalise_code(code: str) -> str:
@@ -109,8 +105,8 @@ async def create_invitation(
     invitation = await store.add_invitation(
         s,
         Invitation(
-            token_hash=_hash(token),
-            code_hash=_hash(code),
+            token_hash=token_hash(token),
+            code_hash=token_hash(code),
             role=invitee.value,
             subnet_slugs=slugs,
             real_name=real_name or None,
@@ -168,9 +164,9 @@ async def open_invitation(
     (this one rolls back with the error), with `record_wrong_code`."""
     await throttle.check(s, [throttle.address_key(address)], now)
     if token:
-        invitation = await store.invitation_by_hash(s, token_hash=_hash(token))
+        invitation = await store.invitation_by_hash(s, token_hash=token_hash(token))
     elif normalise_code(code):
-        invitation = await store.invitation_by_hash(s, code_hash=_hash(normalise_code(code)))
+        invitation = await store.invitation_by_hash(s, code_hash=token_hash(normalise_code(code)))
     else:
         raise Invalid("Enter the invitation code your clinician gave you.", "code")
     if invitation is None:

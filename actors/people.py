@@ -27,6 +27,8 @@ from storage.models import Person, WebSession
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
+# A password without its second factor is worth little for long: the code must follow soon.
+SECOND_STEP_WITHIN = timedelta(minutes=10)
 
 
 def check_pseudonym(pseudonym: str, real_name: str | None = None) -> str:
@@ -160,6 +162,7 @@ async def session_for(
         person.disabled
         or now - session.last_seen_at > IDLE_TIMEOUT
         or now - session.created_at > ABSOLUTE_LIFETIME
+        or (not session.verified and now - session.created_at > SECOND_STEP_WITHIN)
     ):
         await store.delete_web_session(s, session.token_hash)
         return None

@@ -6,7 +6,6 @@ The link carries a 256-bit token (only its SHA-256 is stored), works once, expir
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from actors import throttle
 from actors.errors import Invalid, NotFound
 from actors.ids import LocalIds
 from actors.passwords import check_password
+from actors.people import token_hash
 from actors.policy import Action, may, may_invite
 from storage import audit
 from storage import people as people_store
@@ -24,10 +24,6 @@ from storage import resets as store
 from storage.models import PasswordReset, Person
 
 LIFETIME = timedelta(hours=24)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def issue_reset(
@@ -46,7 +42,7 @@ async def issue_reset(
     await store.replace_reset(
         s,
         PasswordReset(
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             person_id=person.id,
             created_by=by.id,
             created_at=now,
@@ -64,7 +60,7 @@ async def issue_reset(
 
 
 async def open_reset(s: AsyncSession, token: str, now: datetime) -> tuple[PasswordReset, Person]:
-    reset = await store.reset_by_hash(s, _hash(token)) if token else None
+    reset = await store.reset_by_hash(s, token_hash(token)) if token else None
     person = await people_store.person_by_id(s, reset.person_id) if reset else None
     if reset is None or person is None:
         raise Invalid("This reset link is not right. Ask your clinician for a new one.")

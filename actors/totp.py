@@ -85,13 +85,34 @@ async def enrol(
     if step is None:
         raise Invalid("That code is not right. Enter the 6-digit code your app shows now.", "code")
     person.totp_secret, person.totp_last_step = secret, step
+    codes = await _new_recovery_codes(s, person)
+    await store.mark_session_verified(s, token_hash(session_token), now)
+    return codes
+
+
+async def _new_recovery_codes(s: AsyncSession, person: Person) -> list[str]:
     codes = [
         "-".join("".join(secrets.choice(_ALPHABET) for _ in range(5)) for _ in range(2))
         for _ in range(RECOVERY_CODES)
     ]
     await store.replace_recovery_codes(s, person.id, [_hash(code) for code in codes])
-    await store.mark_session_verified(s, token_hash(session_token), now)
     return codes
+
+
+async def renew_recovery_codes(
+    s: AsyncSession, *, person_id: str, code: str, now: datetime
+) -> list[str]:
+    """Ten new recovery codes (the old ones stop working), confirmed with a current app code."""
+    person = await _person(s, person_id)
+    step = (
+        _matching_step(person.totp_secret, _normalise(code), now, person.totp_last_step)
+        if person.totp_secret
+        else None
+    )
+    if step is None:
+        raise Invalid("That code is not right. Enter the 6-digit code your app shows now.", "code")
+    person.totp_last_step = step
+    return await _new_recovery_codes(s, person)
 
 
 async def verify(

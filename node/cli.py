@@ -19,6 +19,7 @@ from actors.errors import ActorError
 from actors.retention import PolicyChange
 from node import demo, manage
 from node.app import create_app
+from node.logs import PathOnlyAccessLogger
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -52,7 +53,13 @@ def _serve(directory: Path) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     host, port = settings.bind
     print(f"{settings.trust_name}: serving {settings.url}", flush=True)
-    web.run_app(create_app(settings), host=host, port=port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=host,
+        port=port,
+        print=None,
+        access_log_class=PathOnlyAccessLogger,
+    )
 
 
 def _run(args: argparse.Namespace) -> None:

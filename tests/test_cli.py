@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
 from node.cli import main
+from node.logs import PathOnlyAccessLogger
 
 
 def test_init_creates_a_node_with_private_keys_and_refuses_to_overwrite(
@@ -116,3 +120,13 @@ def test_sharing_commands_refuse_what_does_not_exist(
     assert "posting=staff" in capsys.readouterr().out
     assert main(["retention", "run", str(node)]) == 0
     assert "Erased 0 posts" in capsys.readouterr().out
+
+
+def test_the_access_log_never_writes_tokens_from_the_query_string(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = logging.getLogger("test.access")
+    request = make_mocked_request("GET", "/join?token=SECRET-TOKEN-VALUE")
+    with caplog.at_level(logging.INFO, logger="test.access"):
+        PathOnlyAccessLogger(logger, "").log(request, web.Response(status=200), 0.01)
+    assert "GET /join 200" in caplog.text and "SECRET" not in caplog.text

@@ -39,6 +39,14 @@ async def invite(
     return link.split("127.0.0.1", 1)[1].split("/", 1)[1], code
 
 
+async def join(
+    browser: Browser, link: str, username: str, pseudonym: str, password: str = NEW_PASSWORD
+) -> tuple[int, str]:
+    """Fill in the join page reached from an invitation link."""
+    fields = {"token": link.split("token=")[1], "username": username, "pseudonym": pseudonym}
+    return await browser.submit("/" + link, "/join", {**fields, "password": password})
+
+
 async def test_patient_joins_from_the_link_and_lands_in_the_named_subnet(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
@@ -47,16 +55,7 @@ async def test_patient_joins_from_the_link_and_lands_in_the_named_subnet(
     river = browser(a)
     status, page = await river.get("/" + link)
     assert status == 200 and "Carers across the Thames Valley" in page
-    status, page = await river.submit(
-        "/" + link,
-        "/join",
-        {
-            "token": link.split("token=")[1],
-            "username": "river",
-            "pseudonym": "Willow",
-            "password": NEW_PASSWORD,
-        },
-    )
+    status, page = await join(river, link, "river", "Willow")
     assert status == 200 and "My subnets" in page and "Carers across the Thames Valley" in page
     assert "Veterans" not in page and "Willow" in page
     _, listing = await clinician.get("/staff/invitations")
@@ -84,7 +83,6 @@ async def test_a_pseudonym_that_is_the_real_name_is_refused_and_nothing_is_writt
 ) -> None:
     a, clinician = await _clinic(start_node, browser)
     link, _ = await invite(clinician, real_name="River Thompson")
-    token = link.split("token=")[1]
     people_before = await a.count(Person)
     cases = [
         ("river t", NEW_PASSWORD, "not your real name"),
@@ -93,11 +91,7 @@ async def test_a_pseudonym_that_is_the_real_name_is_refused_and_nothing_is_writt
         ("Willow", "short", "at least 10 characters"),
     ]
     for pseudonym, password, message in cases:
-        status, page = await browser(a).submit(
-            "/" + link,
-            "/join",
-            {"token": token, "username": "river", "pseudonym": pseudonym, "password": password},
-        )
+        status, page = await join(browser(a), link, "river", pseudonym, password)
         assert status == 400 and "There is a problem" in page and message in page
     assert await a.count(Person) == people_before
     assert await a.count(Membership) == 1
@@ -143,16 +137,7 @@ async def test_a_professional_joins_only_the_subnet_named_for_them(
     a, clinician = await _clinic(start_node, browser)
     await manage.subnet_add(a.directory, "veterans", "dr-ahmed")
     link, _ = await invite(clinician, role="professional", subnets=("veterans",))
-    status, page = await browser(a).submit(
-        "/" + link,
-        "/join",
-        {
-            "token": link.split("token=")[1],
-            "username": "pc-jones",
-            "pseudonym": "Schools liaison",
-            "password": NEW_PASSWORD,
-        },
-    )
+    status, page = await join(browser(a), link, "pc-jones", "Schools liaison")
     assert status == 200 and "Veterans" in page and "Carers across" not in page
 
 
@@ -183,3 +168,18 @@ async def test_patients_cannot_open_the_staff_pages(
     status, _ = await river.get("/staff/invitations")
     assert status == 403
     assert "Invitations" not in (await river.get("/"))[1]
+
+
+async def test_a_clinician_invited_by_an_admin_must_set_up_two_step_sign_in_first(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("admin-berks", "admin")
+    await manage.subnet_create(a.directory, "carers", "Carers across the Thames Valley")
+    admin = browser(a)
+    await admin.sign_in("admin-berks")
+    link, _ = await invite(admin, role="clinician")
+    newcomer = browser(a)
+    status, page = await join(newcomer, link, "nurse-kim", "Nurse Kim")
+    assert status == 200 and "Set up your authenticator app" in page
+    assert "My subnets" not in (await newcomer.get("/"))[1]

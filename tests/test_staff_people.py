@@ -39,12 +39,14 @@ async def _clinic(start_node: StartNode, browser: BrowserFactory) -> tuple[TestN
     return a, clinician, await _person_id(a, "river")
 
 
-async def test_a_reset_link_sets_a_new_password_once_and_signs_out_everywhere(
+async def test_a_reset_link_sets_a_new_password_once_signs_out_everywhere_and_lifts_a_lock(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
     a, clinician, river_id = await _clinic(start_node, browser)
     old_session = browser(a)
     await old_session.sign_in("river")
+    for _ in range(5):
+        await browser(a).submit("/sign-in", "/sign-in", {"username": "river", "password": "x" * 12})
     status, page = await clinician.submit(
         f"/staff/people/{river_id}", f"/staff/people/{river_id}/reset", {}
     )

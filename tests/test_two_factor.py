@@ -116,3 +116,21 @@ async def test_patients_and_carers_sign_in_with_a_password_alone(
     await a.add_user("river", "patient")
     html = await _password_only(browser(a), "river")
     assert "My subnets" in html and "security code" not in html
+
+
+async def test_staff_renew_recovery_codes_with_a_current_app_code(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("dr-ahmed", "clinician")
+    clinician = browser(a)
+    await clinician.sign_in("dr-ahmed")
+    _, page = await clinician.get("/account")
+    assert "You have 0 recovery codes left" in page
+    status, page = await clinician.submit("/account", "/account/recovery-codes", {"code": "1"})
+    assert status == 400 and "That code is not right" in page
+    code = pyotp.TOTP(TOTP_SECRET).at(time.time() + 30)
+    status, page = await clinician.submit("/account", "/account/recovery-codes", {"code": code})
+    assert status == 200 and len(re.findall(r"<li>[A-Z0-9]{5}-[A-Z0-9]{5}</li>", page)) == 10
+    _, page = await clinician.get("/account")
+    assert "You have 10 recovery codes left" in page

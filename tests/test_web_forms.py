@@ -72,6 +72,7 @@ async def test_pages_carry_strict_security_headers_and_crisis_help(start_node: S
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
     assert "Need help now?" in html and "116 123" in html
     assert "/nhsuk/nhsuk-frontend.min.css" in html
     cookie = headers.getall("Set-Cookie")[0]

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from actors import gdpr, invitations, people, profile, resets
+from actors import gdpr, invitations, people, profile, resets, totp
 from actors.errors import Conflict, Invalid, NotPermitted
 from actors.policy import Action, may
 from actors.throttle import Throttled
@@ -32,12 +32,20 @@ def _form_token(request: web.Request) -> str:
     return request[CSRF] or presession_token(request)
 
 
-def _join_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+def _presession_page(
+    request: web.Request, template: str, status: int = 200, **values: Any
+) -> web.Response:
+    """A form page that people without a session fill in (join, reset): it carries the
+    double-submit CSRF token and sets its cookie."""
     token = _form_token(request)
-    response = page(request, "join.html", status=status, csrf_token=token, **values)
+    response = page(request, template, status=status, csrf_token=token, **values)
     if not request[CSRF]:
         set_presession_cookie(request, response, token)
     return response
+
+
+def _join_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    return _presession_page(request, "join.html", status, **values)
 
 
 async def join_form(request: web.Request) -> web.Response:
@@ -118,11 +126,7 @@ async def join(request: web.Request) -> web.Response:
 
 
 def _reset_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
-    token = _form_token(request)
-    response = page(request, "reset.html", status=status, csrf_token=token, **values)
-    if not request[CSRF]:
-        set_presession_cookie(request, response, token)
-    return response
+    return _presession_page(request, "reset.html", status, **values)
 
 
 async def reset_form(request: web.Request) -> web.Response:
@@ -162,6 +166,10 @@ async def reset(request: web.Request) -> web.Response:
 
 async def account(request: web.Request, status: int = 200, **values: Any) -> web.Response:
     person = require_person(request)
+    if person.totp_secret:
+        ctx = request.app[WEB]
+        async with ctx.db.transaction() as s:
+            values["recovery_codes_left"] = await totp.recovery_codes_left(s, person.id)
     values.setdefault("pseudonym", person.pseudonym)
     values.setdefault("avatar", person.avatar or "")
     return page(
@@ -194,6 +202,20 @@ async def save_profile(request: web.Request) -> web.Response:
             avatar=avatar,
         )
     raise web.HTTPSeeOther("/account?saved=1")
+
+
+async def renew_recovery_codes(request: web.Request) -> web.Response:
+    person = require_person(request)
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    try:
+        async with ctx.db.transaction() as s:
+            codes = await totp.renew_recovery_codes(
+                s, person_id=person.id, code=text(form, "code"), now=ctx.clock()
+            )
+    except Invalid as problem:
+        return await account(request, status=400, errors=[error(str(problem), "renew-code")])
+    return page(request, "recovery_codes.html", codes=codes, next="/account")
 
 
 async def _export(request: web.Request) -> dict[str, Any]:
@@ -281,6 +303,7 @@ def register(app: web.Application) -> None:
     app.router.add_get("/account", account)
     app.router.add_post("/account/sign-out-everywhere", sign_out_everywhere)
     app.router.add_post("/account/profile", save_profile)
+    app.router.add_post("/account/recovery-codes", renew_recovery_codes)
     app.router.add_get("/account/data.json", data_json)
     app.router.add_get("/account/data", data_html)
     app.router.add_get("/account/erase", erase_form)

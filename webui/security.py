@@ -19,6 +19,7 @@ from webui.context import CSP_NONCE, CSRF, PENDING, PERSON, WEB
 
 SESSION_COOKIE = "sharon_session"
 PRESESSION_COOKIE = "sharon_csrf"
+STATIC_PREFIXES = ("/static/", "/nhsuk/")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -37,13 +38,17 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response = await handler(request)
     except web.HTTPException as error:
         response = error
-        _headers(response, request[CSP_NONCE])
+        _headers(response, request)
         raise
-    _headers(response, request[CSP_NONCE])
+    _headers(response, request)
     return response
 
 
-def _headers(response: web.StreamResponse, nonce: str) -> None:
+def _headers(response: web.StreamResponse, request: web.Request) -> None:
+    nonce = request[CSP_NONCE]
+    if not request.path.startswith(STATIC_PREFIXES):
+        # Pages hold posts, codes and links: a shared phone's back button or cache keeps none.
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault(
         "Content-Security-Policy",
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "

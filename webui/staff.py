@@ -1,23 +1,28 @@
-"""Staff pages: invitations (create, list, revoke).
+"""Staff pages: invitations (create, list, revoke) and the people staff look after (personal
+details, password-reset links).
 
 Routes translate HTTP to `actors/` calls; who may do what is decided there.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from actors import details, invitations, people, resets, subnets
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.policy import Action, Role, may, may_invite
+from storage.models import Person
 from webui.context import WEB
 from webui.forms import ROLE_HINTS, ROLE_LABELS, error, text
 from webui.routes import page, require_person
 from webui.security import checked_form
 
 
-def require_staff(request: web.Request, action: Action = Action.INVITE) -> object:
-    person = require_person(request)
+def require_staff(request: web.Request, action: Action = Action.INVITE) -> Person:
+    """The signed-in person, if their role may do `action` (else 403; no sign-in, redirect)."""
+    person: Person = require_person(request)
     if not may(person.role, action):
         raise web.HTTPForbidden(text="This page is for staff.")
     return person
@@ -43,7 +48,9 @@ async def invitation_list(request: web.Request) -> web.Response:
     return page(request, "staff_invitations.html", invitations=listed)
 
 
-async def _new_form(request: web.Request, person, status: int = 200, **values) -> web.Response:
+async def _new_form(
+    request: web.Request, person: Person, status: int = 200, **values: Any
+) -> web.Response:
     ctx = request.app[WEB]
     async with ctx.db.transaction() as s:
         choices = await invitations.invitable_subnets(s, ctx.ids, person)

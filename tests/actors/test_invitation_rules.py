@@ -8,7 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from actors import invitations, people, subnets
-from actors.errors import Invalid, NotPermitted
+from actors.errors import Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from storage.engine import Database
 from storage.models import Person
@@ -86,3 +86,26 @@ async def test_a_clinician_may_not_invite_into_a_subnet_they_are_not_in(database
             await invitations.create_invitation(
                 s, IDS, inviter=clinician, role="carer", subnet_slugs=["veterans"], now=T0
             )
+
+
+async def test_only_its_maker_or_an_admin_may_revoke_an_invitation(database: Database) -> None:
+    clinician = await _clinician(database)
+    new = await _invite(database, clinician)
+    async with database.transaction() as s:
+        colleague = await people.add_person(
+            s, HASHER, username="nurse-kim", role="clinician", password=GOOD, now=T0
+        )
+        admin = await people.add_person(
+            s, HASHER, username="admin-berks", role="admin", password=GOOD, now=T0
+        )
+    with pytest.raises(NotFound):
+        async with database.transaction() as s:
+            await invitations.revoke_invitation(
+                s, IDS, by=colleague, invitation_id=new.invitation.id, now=T0
+            )
+    async with database.transaction() as s:
+        await invitations.revoke_invitation(
+            s, IDS, by=admin, invitation_id=new.invitation.id, now=T0
+        )
+    with pytest.raises(Invalid, match="withdrawn"):
+        await _open(database, T0, token=new.token)

@@ -94,3 +94,18 @@ async def test_throttle_rows_hold_no_username_or_address(database: Database) -> 
         )
     assert len(rows) == 2
     assert all("sam" not in row.key and "192.0.2" not in row.key for row in rows)
+
+
+async def test_a_staff_session_waiting_for_its_code_lapses_after_ten_minutes(
+    database: Database,
+) -> None:
+    async with database.transaction() as s:
+        clinician = await people.add_person(
+            s, HASHER, username="dr-ahmed", role="clinician", password=GOOD, now=T0
+        )
+        session = await people.start_session(s, clinician, T0)
+    assert not session.verified
+    async with database.transaction() as s:
+        assert await people.session_for(s, session.token, T0 + timedelta(minutes=9))
+    async with database.transaction() as s:
+        assert await people.session_for(s, session.token, T0 + timedelta(minutes=11)) is None
