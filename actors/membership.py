@@ -152,6 +152,7 @@ class MemberView:
     trust: str
     state: str
     local: bool
+    role: str = "member"
 
 
 async def _require_staff_member(
@@ -186,7 +187,9 @@ async def members(
             actor = remote.get(row.member_uri)
             name = actor.name if actor else "A member"
             trust = peers.get(actor.peer_id, "another trust") if actor else _host(row.member_uri)
-        views.append(MemberView(row.member_uri, name, trust, row.state, person_id is not None))
+        views.append(
+            MemberView(row.member_uri, name, trust, row.state, person_id is not None, row.role)
+        )
     return views
 
 
@@ -247,3 +250,40 @@ async def remove_own_person(
     await audit.record(
         s, at=now, who=ids.person(clinician.id), action="member.removed", target=member_uri
     )
+
+
+async def grant_moderator(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    moderator: Person,
+    subnet_uri: str,
+    member_uri: str,
+    now: datetime,
+) -> None:
+    """A moderator at the home makes a member (typically a partner trust's clinician) a
+    moderator too; a remote member's node hears by Add."""
+    await require_moderator(s, ids, moderator, subnet_uri)
+    row = await store.membership(s, subnet_uri, member_uri)
+    if row is None:
+        raise NotFound("That person is not in this subnet.")
+    row.role = "moderator"
+    if not ids.is_local(member_uri):
+        await queues.add_event(
+            s, "moderator.granted", {"subnet_uri": subnet_uri, "member_uri": member_uri}, now
+        )
+    await audit.record(
+        s, at=now, who=ids.person(moderator.id), action="moderator.granted", target=member_uri
+    )
+
+
+async def made_moderator(
+    s: AsyncSession, ids: LocalIds, *, peer: Peer, subnet_uri: str, member_uri: str
+) -> None:
+    group = await peer_store.remote_actor(s, subnet_uri)
+    if group is None or group.peer_id != peer.id or not ids.is_local(member_uri):
+        raise NotPermitted("Only a subnet's home can name its moderators.")
+    row = await store.membership(s, subnet_uri, member_uri)
+    if row is None:
+        raise NotFound("That person is not in this subnet.")
+    row.role = "moderator"

@@ -292,3 +292,18 @@ def render_like(
 def render_undo(ids: LocalIds, activity_id: str, *, actor_uri: str, undone: Document) -> Document:
     body = {k: v for k, v in undone.items() if k != "@context"}
     return _activity(ids, activity_id, "Undo", actor_uri, body, to=body.get("to", []))
+
+
+def render_add_moderator(
+    ids: LocalIds, activity_id: str, *, subnet_uri: str, member_uri: str
+) -> Document:
+    """The subnet's home makes a member one of its moderators (FEP-1b12 style)."""
+    return _activity(
+        ids,
+        activity_id,
+        "Add",
+        subnet_uri,
+        member_uri,
+        target=f"{subnet_uri}/moderators",
+        to=[member_uri],
+    )

@@ -205,6 +205,36 @@ async def join_answered(
     return [(peer, activity, p["subnet_uri"])]
 
 
+async def moderator_granted(
+    s: AsyncSession, ids: LocalIds, p: dict[str, Any], now: datetime
+) -> Planned:
+    peer = await _member_node(s, p["member_uri"])
+    if peer is None:
+        return []
+    activity = documents.render_add_moderator(
+        ids, new_id(), subnet_uri=p["subnet_uri"], member_uri=p["member_uri"]
+    )
+    return [(peer, activity, p["subnet_uri"])]
+
+
+async def moderation_delete(
+    s: AsyncSession, ids: LocalIds, p: dict[str, Any], now: datetime
+) -> Planned:
+    """A granted moderator here removes a post from a subnet hosted elsewhere: the home
+    decides and announces."""
+    home = await _home_of(s, p["subnet_uri"])
+    if home is None:
+        return []
+    activity = documents.render_delete(
+        ids,
+        new_id(),
+        actor_uri=p["actor_uri"],
+        object_uri=p["object_uri"],
+        subnet_uri=p["subnet_uri"],
+    )
+    return [(home, activity, p["actor_uri"])]
+
+
 PLANNERS: dict[str, Planner] = {
     "subnet.invited": invited,
     "share.answered": share_answered,
@@ -218,4 +248,6 @@ PLANNERS: dict[str, Planner] = {
     "membership.left": left,
     "membership.removed": member_removed,
     "join.answered": join_answered,
+    "moderator.granted": moderator_granted,
+    "moderation.delete": moderation_delete,
 }

@@ -54,21 +54,12 @@ def _details(username: str, index: int) -> PersonalDetails:
 
 
 async def _plant(node: TestNode, username: str, index: int) -> list[str]:
-    person_id = (await _ids(node))[username]
+    person_id = (await node.person_uri(username)).rsplit("/", 1)[1]
     details = _details(username, index)
     details.person_id = person_id
     async with node.db.transaction() as s:
         s.add(details)
     return [details.real_name, details.email, details.phone, details.nhs_number]  # type: ignore[list-item]
-
-
-async def _ids(node: TestNode) -> dict[str, str]:
-    ids = {}
-    for line in (await node.all_rows_text(skip=("audit",))).splitlines():
-        parts = line.split("'")
-        if len(parts) > 3 and parts[3] in {u for group in PEOPLE.values() for u, _ in group}:
-            ids[parts[3]] = parts[1]
-    return ids
 
 
 async def _shows(person: Browser, subnet: str, text: str) -> bool:
@@ -175,14 +166,14 @@ async def test_four_trusts_keep_content_home_and_personal_data_in(
     assert all(subnet.encode() not in r.body and subnet not in r.url for r in to_d)
     assert await d.count(InboxItem) == 0 and subnet not in await d.all_rows_text()
     audit_before = await a.count(Audit)
-    for url in (subnet, host_post, f"{b.url}/people/{(await _ids(b))['alex']}"):
+    for url in (subnet, host_post, await b.person_uri("alex")):
         status, body = await signed_get(d, url)
         assert status == 404 and b"marker" not in body, url
     for home, post in ((a, host_post), (b, partner_post)):
         status, body = await signed_get(d, f"{home.url}/objects?id={quote(post, safe='')}")
         assert status == 200 and json.loads(body)["totalItems"] == 0
     assert await a.count(Audit) == audit_before  # no read was granted, so none is audited
-    kit = f"{d.url}/people/{(await _ids(d))['kit']}"
+    kit = await d.person_uri("kit")
     async with aiohttp.ClientSession() as http:
         client = d.signed_client(http)
         join = _activity(d, "Join", kit, subnet)

@@ -133,7 +133,7 @@ async def test_delete_is_unreadable_everywhere_at_once_and_acknowledged(
     await write(sam, subnet, "Too much detail, on reflection (marker D1)")
     await eventually(lambda: _shows(alex, subnet, "marker D1"))
     post = await _post_uri(a, "Too much detail, on reflection (marker D1)")
-    assert await act(alex, subnet, "/posts/delete", {"object": post}) == 404  # not B's to delete
+    assert await act(alex, subnet, "/posts/delete", {"object": post}) == 403  # not hers to delete
     assert await act(sam, subnet, "/posts/delete", {"object": post}) == 200
 
     assert not await _shows(sam, subnet, "marker D1")

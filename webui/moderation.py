@@ -98,6 +98,10 @@ async def change(request: web.Request) -> web.Response:
                     approve=action == "approve",
                     now=now,
                 )
+            elif action == "grant":
+                await membership.grant_moderator(
+                    s, ctx.ids, moderator=person, subnet_uri=subnet_uri, member_uri=target, now=now
+                )
             elif action in ("release", "reject"):
                 await moderation.decide(
                     s,

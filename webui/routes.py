@@ -11,7 +11,7 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 
-from actors import people, posts, subnets
+from actors import people, posts, subnets, threads
 from actors.errors import ActorError, Invalid, NotFound, NotPermitted
 from webui.context import CSP_NONCE, CSRF, PERSON, WEB
 from webui.security import (
@@ -137,6 +137,7 @@ async def subnet_page(
             loaded = await posts.subnet_page(
                 s, ctx.ids, person=person, subnet_uri=uri, node_name=ctx.trust_name
             )
+            moderator = await threads.is_moderator(s, ctx.ids, person, uri)
     except NotFound:
         raise web.HTTPNotFound(
             text="There is no such subnet, or you are not a member of it."
@@ -149,7 +150,7 @@ async def subnet_page(
         subnet=loaded.subnet,
         entries=entries,
         authors={entry.uri: entry.author_name for entry in entries},
-        moderator=loaded.subnet.local and person.role in ("clinician", "admin"),
+        moderator=moderator,
         errors=errors or [],
         draft=draft,
         subnet_uri=uri,
