@@ -27,6 +27,13 @@ def _host(uri: str) -> str:
     return urlsplit(uri).netloc
 
 
+async def _tell(
+    s: AsyncSession, kind: str, subnet_uri: str, member_uri: str, now: datetime
+) -> None:
+    """Record a membership change for the delivery worker to tell the node concerned."""
+    await queues.add_event(s, kind, {"subnet_uri": subnet_uri, "member_uri": member_uri}, now)
+
+
 async def leave(
     s: AsyncSession, ids: LocalIds, *, person: Person, subnet_uri: str, now: datetime
 ) -> None:
@@ -35,9 +42,7 @@ async def leave(
     if not await store.remove_membership(s, subnet_uri, member):
         raise NotFound("You are not a member of that subnet.")
     if ids.subnet_slug(subnet_uri) is None:
-        await queues.add_event(
-            s, "membership.left", {"subnet_uri": subnet_uri, "member_uri": member}, now
-        )
+        await _tell(s, "membership.left", subnet_uri, member, now)
 
 
 async def require_moderator(
@@ -66,9 +71,7 @@ async def remove_member(
     if not await store.remove_membership(s, subnet_uri, member_uri):
         raise NotFound("That person is not in this subnet.")
     if not ids.is_local(member_uri):
-        await queues.add_event(
-            s, "membership.removed", {"subnet_uri": subnet_uri, "member_uri": member_uri}, now
-        )
+        await _tell(s, "membership.removed", subnet_uri, member_uri, now)
     await audit.record(
         s, at=now, who=ids.person(moderator.id), action="member.removed", target=member_uri
     )
@@ -244,9 +247,7 @@ async def remove_own_person(
     await _require_staff_member(s, ids, clinician, subnet_uri)
     if not ids.is_local(member_uri) or not await store.remove_membership(s, subnet_uri, member_uri):
         raise NotFound("That person is not one of ours in this subnet.")
-    await queues.add_event(
-        s, "membership.left", {"subnet_uri": subnet_uri, "member_uri": member_uri}, now
-    )
+    await _tell(s, "membership.left", subnet_uri, member_uri, now)
     await audit.record(
         s, at=now, who=ids.person(clinician.id), action="member.removed", target=member_uri
     )
@@ -269,9 +270,7 @@ async def grant_moderator(
         raise NotFound("That person is not in this subnet.")
     row.role = "moderator"
     if not ids.is_local(member_uri):
-        await queues.add_event(
-            s, "moderator.granted", {"subnet_uri": subnet_uri, "member_uri": member_uri}, now
-        )
+        await _tell(s, "moderator.granted", subnet_uri, member_uri, now)
     await audit.record(
         s, at=now, who=ids.person(moderator.id), action="moderator.granted", target=member_uri
     )

@@ -31,7 +31,7 @@ from node import manage
 from node.app import create_app
 from node.settings import Settings
 from storage.engine import Database
-from storage.models import Base, Membership, Person, RemoteActor
+from storage.models import Base, Membership, Person, Post, RemoteActor
 
 PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -125,6 +125,12 @@ class TestNode:
                 await s.execute(select(Person).where(Person.username == username))
             ).scalar_one()
         return f"{self.url}/people/{person.id}"
+
+    async def post_uri(self, text: str) -> str:
+        """The URI of the one post here with this text."""
+        async with self.db.transaction() as s:
+            (post,) = (await s.execute(select(Post).where(Post.content == text))).scalars()
+        return f"{self.url}/posts/{post.id}"
 
     async def members_in(self, subnet_uri: str) -> int:
         """Active memberships of a subnet recorded here."""
@@ -245,6 +251,12 @@ async def act(person: Browser, subnet_uri: str, action: str, fields: dict[str, s
         subnet_path(subnet_uri), action, {"subnet": subnet_uri, **fields}
     )
     return status
+
+
+async def shows(person: Browser, subnet_uri: str, text: str) -> bool:
+    """Whether the person's subnet page shows `text` (fetched live where it lives elsewhere)."""
+    status, html = await person.get(subnet_path(subnet_uri))
+    return status == 200 and text in html
 
 
 def moderate_path(subnet_uri: str) -> str:

@@ -27,13 +27,13 @@ from conftest import (
     eventually,
     peer_all,
     share,
+    shows,
     signed_get,
-    subnet_path,
     write,
 )
 
 from node import manage
-from storage.models import Audit, InboxItem, Membership, PersonalDetails, Post, PostRef
+from storage.models import Audit, InboxItem, Membership, PersonalDetails, PostRef
 
 PEOPLE = {  # node index → (username, role)
     0: [("dr-ahmed", "clinician"), ("sam", "carer")],
@@ -60,18 +60,6 @@ async def _plant(node: TestNode, username: str, index: int) -> list[str]:
     async with node.db.transaction() as s:
         s.add(details)
     return [details.real_name, details.email, details.phone, details.nhs_number]  # type: ignore[list-item]
-
-
-async def _shows(person: Browser, subnet: str, text: str) -> bool:
-    status, html = await person.get(subnet_path(subnet))
-    return status == 200 and text in html
-
-
-async def _post_uri(node: TestNode, text: str) -> str:
-    async with node.db.transaction() as s:
-        rows = (await s.execute(Post.__table__.select())).all()
-    (row,) = [row for row in rows if row.content == text]
-    return f"{node.url}/posts/{row.id}"
 
 
 async def test_four_trusts_keep_content_home_and_personal_data_in(
@@ -116,20 +104,20 @@ async def test_four_trusts_keep_content_home_and_personal_data_in(
     await write(people["sam"], subnet, texts["host"])
     await write(people["alex"], subnet, texts["partner"])
     for person in ("alex", "jo"):
-        await eventually(lambda p=person: _shows(people[p], subnet, texts["host"]))
-    host_post = await _post_uri(a, texts["host"])
-    partner_post = await _post_uri(b, texts["partner"])
+        await eventually(lambda p=person: shows(people[p], subnet, texts["host"]))
+    host_post = await a.post_uri(texts["host"])
+    partner_post = await b.post_uri(texts["partner"])
     await write(people["jo"], subnet, texts["reply"], in_reply_to=host_post)
     await write(people["jo"], subnet, texts["deleted"])
-    await eventually(lambda: _shows(people["sam"], subnet, texts["reply"]))
-    await eventually(lambda: _shows(people["alex"], subnet, texts["deleted"]))
+    await eventually(lambda: shows(people["sam"], subnet, texts["reply"]))
+    await eventually(lambda: shows(people["alex"], subnet, texts["deleted"]))
     assert await act(people["alex"], subnet, "/posts/like", {"object": host_post}) == 200
-    await eventually(lambda: _shows(people["sam"], subnet, "Like (1)"))
+    await eventually(lambda: shows(people["sam"], subnet, "Like (1)"))
     await act(
         people["sam"], subnet, "/posts/edit", {"object": host_post, "content": texts["edited"]}
     )
-    await eventually(lambda: _shows(people["jo"], subnet, texts["edited"]))
-    deleted_post = await _post_uri(c, texts["deleted"])
+    await eventually(lambda: shows(people["jo"], subnet, texts["edited"]))
+    deleted_post = await c.post_uri(texts["deleted"])
     await act(people["jo"], subnet, "/posts/delete", {"object": deleted_post})
     for person in ("sam", "alex"):
         await eventually(lambda p=person: _gone(people[p], subnet, texts["deleted"]))
@@ -219,7 +207,7 @@ async def _refs(node: TestNode, n: int) -> bool:
 
 
 async def _gone(person: Browser, subnet: str, text: str) -> bool:
-    return not await _shows(person, subnet, text)
+    return not await shows(person, subnet, text)
 
 
 async def _queues_drained(nodes: list[TestNode]) -> bool:

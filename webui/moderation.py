@@ -12,7 +12,7 @@ from actors import membership, moderation, subnets
 from actors.errors import ActorError, Conflict, Invalid, NotFound, NotPermitted
 from webui.context import WEB
 from webui.routes import page, require_person
-from webui.security import checked_form
+from webui.security import checked_fields
 
 
 def moderate_href(subnet_uri: str) -> str:
@@ -60,15 +60,10 @@ async def show(request: web.Request) -> web.Response:
     return await members_page(request, request.query.get("id", ""))
 
 
-async def _form(request: web.Request) -> dict[str, str]:
-    form = await checked_form(request)
-    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
-
-
 async def change(request: web.Request) -> web.Response:
     """One form for every member action: add, remove, approve or refuse a join, decide a post."""
     person = require_person(request)
-    values = await _form(request)
+    values = await checked_fields(request)
     ctx = request.app[WEB]
     subnet_uri, action = values.get("subnet", ""), values.get("action", "")
     target = values.get("member", "")

@@ -12,12 +12,11 @@ from actors import membership, threads
 from actors.errors import ActorError, Invalid, NotFound, NotPermitted
 from webui.context import WEB
 from webui.routes import require_person, subnet_href, subnet_page
-from webui.security import checked_form
+from webui.security import checked_fields
 
 
 async def _fields(request: web.Request) -> tuple[str, str, dict[str, str]]:
-    form = await checked_form(request)
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    values = await checked_fields(request)
     return values.get("subnet", ""), values.get("object", ""), values
 
 
