@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import personas
 from actors.errors import Conflict, Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import STAFF
@@ -21,6 +22,11 @@ from storage import peers as peer_store
 from storage import people as people_store
 from storage import subnets as store
 from storage.models import Peer, Person
+
+
+async def _is_member(s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str) -> bool:
+    uri = await personas.find_member_uri(s, ids, person.id, subnet_uri)
+    return uri is not None and await store.membership(s, subnet_uri, uri) is not None
 
 
 def _host(uri: str) -> str:
@@ -38,8 +44,8 @@ async def leave(
     s: AsyncSession, ids: LocalIds, *, person: Person, subnet_uri: str, now: datetime
 ) -> None:
     """A person leaves a subnet; a remote subnet's home hears by Leave."""
-    member = ids.person(person.id)
-    if not await store.remove_membership(s, subnet_uri, member):
+    member = await personas.find_member_uri(s, ids, person.id, subnet_uri)
+    if member is None or not await store.remove_membership(s, subnet_uri, member):
         raise NotFound("You are not a member of that subnet.")
     if ids.subnet_slug(subnet_uri) is None:
         await _tell(s, "membership.left", subnet_uri, member, now)
@@ -50,10 +56,7 @@ async def require_moderator(
 ) -> None:
     if person.role not in STAFF or ids.subnet_slug(subnet_uri) is None:
         raise NotPermitted("Only staff of the subnet's home trust can moderate its members.")
-    if (
-        person.role != "admin"
-        and await store.membership(s, subnet_uri, ids.person(person.id)) is None
-    ):
+    if person.role != "admin" and not await _is_member(s, ids, person, subnet_uri):
         raise NotPermitted("Only a moderator of this subnet can do that.")
 
 
@@ -164,10 +167,7 @@ async def _require_staff_member(
     """Staff manage their own trust's people in a subnet they belong to (admins in any)."""
     if person.role not in STAFF:
         raise NotPermitted("Only staff can manage who is in a subnet.")
-    if (
-        person.role != "admin"
-        and await store.membership(s, subnet_uri, ids.person(person.id)) is None
-    ):
+    if person.role != "admin" and not await _is_member(s, ids, person, subnet_uri):
         raise NotFound("You are not a member of that subnet.")
 
 
@@ -182,16 +182,15 @@ async def members(
     peers = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
     views = []
     for row in rows:
-        person_id = ids.person_id(row.member_uri)
-        if person_id is not None:
-            person = await people_store.person_by_id(s, person_id)
-            name, trust = (person.pseudonym if person else "Former member"), node_name
+        local = await personas.local_member(s, ids, row.member_uri)
+        if local is not None:
+            name, trust = local.name, node_name
         else:
             actor = remote.get(row.member_uri)
             name = actor.name if actor else "A member"
             trust = peers.get(actor.peer_id, "another trust") if actor else _host(row.member_uri)
         views.append(
-            MemberView(row.member_uri, name, trust, row.state, person_id is not None, row.role)
+            MemberView(row.member_uri, name, trust, row.state, local is not None, row.role)
         )
     return views
 
@@ -211,7 +210,7 @@ async def add_person(
     person = await people_store.person_by_username(s, username.strip().lower())
     if person is None or person.disabled:
         raise Invalid("There is no one with that username at this trust.")
-    member = ids.person(person.id)
+    member = await personas.member_uri(s, ids, person.id, subnet_uri)
     if ids.subnet_slug(subnet_uri) is not None:
         added = await store.add_membership(
             s, subnet_uri=subnet_uri, member_uri=member, role="member", now=now

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import subnets
+from actors import personas, subnets
 from actors.errors import NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import STAFF
@@ -37,7 +37,8 @@ async def is_moderator(s: AsyncSession, ids: LocalIds, person: Person, subnet_ur
     granted moderator rights (a clinician at a partner trust)."""
     if person.role not in STAFF:
         return False
-    row = await subnet_store.membership(s, subnet_uri, ids.person(person.id))
+    uri = await personas.find_member_uri(s, ids, person.id, subnet_uri)
+    row = await subnet_store.membership(s, subnet_uri, uri) if uri else None
     if row is None:
         return False
     return ids.subnet_slug(subnet_uri) is not None or row.role == "moderator"
@@ -94,7 +95,9 @@ async def remove_reference(
             {
                 "subnet_uri": ref.subnet_uri,
                 "object_uri": object_uri,
-                "actor_uri": ids.person(person.id) if person else ids.instance,
+                "actor_uri": await personas.member_uri(s, ids, person.id, ref.subnet_uri)
+                if person
+                else ids.instance,
             },
             now,
         )
@@ -197,7 +200,7 @@ async def like(
 ) -> bool:
     """A member likes a post (or takes the Like back); nodes of the subnet hear of it."""
     subnet_uri = await _subnet_of(s, ids, object_uri)
-    actor = ids.person(person.id)
+    actor = await personas.member_uri(s, ids, person.id, subnet_uri)
     await subnets.require_member(s, subnet_uri, actor)
     if undo:
         changed = await reactions.remove_reaction(s, object_uri=object_uri, actor_uri=actor)

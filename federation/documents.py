@@ -14,7 +14,7 @@ from typing import Any
 from actors.ids import LocalIds
 from federation.jsonld import CANONICAL_CONTEXT
 from federation.keys import NodeKeys
-from storage.models import Peer, Person, Post, Subnet
+from storage.models import Peer, Post, Subnet
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -68,15 +68,15 @@ def render_instance_actor(ids: LocalIds, keys: NodeKeys, trust_name: str) -> Doc
     }
 
 
-def render_person(ids: LocalIds, keys: NodeKeys, person: Person) -> Document:
-    """A person as peers see them: opaque id, pseudonym, keys — nothing else."""
-    uri = ids.person(person.id)
+def render_member(ids: LocalIds, keys: NodeKeys, uri: str, name: str) -> Document:
+    """A person as one subnet's nodes see them: their opaque persona id, the pseudonym chosen
+    for that subnet, keys — nothing else."""
     return {
         "@context": _context(),
         "id": uri,
         "type": "Person",
-        "preferredUsername": person.id,
-        "name": person.pseudonym,
+        "preferredUsername": uri.rsplit("/", 1)[1],
+        "name": name,
         "manuallyApprovesFollowers": True,
         "outbox": f"{uri}/outbox",
         **_keys(ids, keys, uri),
@@ -106,13 +106,13 @@ def render_group(
     }
 
 
-def render_note(ids: LocalIds, post: Post, author: Person) -> Document:
+def render_note(ids: LocalIds, post: Post, author_uri: str, author_name: str) -> Document:
     """A post's content, for a node allowed to read it. Plain text, said so by `mediaType`."""
     note: Document = {
         "@context": _context(),
         "id": ids.post(post.id),
         "type": "Note",
-        "attributedTo": {"id": ids.person(author.id), "type": "Person", "name": author.pseudonym},
+        "attributedTo": {"id": author_uri, "type": "Person", "name": author_name},
         "content": post.content,
         "mediaType": "text/plain",
         "published": iso(post.published),

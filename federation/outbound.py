@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import personas
 from actors.ids import LocalIds
 from actors.sharing import nodes_taking_part
 from federation import documents
+from federation.keys import NodeKeys
 from federation.remote import host_of
 from storage import erasures
 from storage import peers as peer_store
@@ -235,6 +237,19 @@ async def moderation_delete(
     return [(home, activity, p["actor_uri"])]
 
 
+async def persona_updated(
+    s: AsyncSession, ids: LocalIds, keys: NodeKeys, p: dict[str, Any], now: datetime
+) -> Planned:
+    """A member chose a new name in one subnet: that subnet's nodes, and no others, hear."""
+    member = await personas.local_member(s, ids, ids.member(p["persona_id"]))
+    if member is None:
+        return []
+    document = documents.render_member(ids, keys, member.uri, member.name)
+    activity = documents.render_update(ids, new_id(), actor_uri=member.uri, document=document)
+    recipients = await nodes_taking_part(s, ids, member.persona.subnet_uri)
+    return [(peer, activity, member.uri) for peer in recipients]
+
+
 PLANNERS: dict[str, Planner] = {
     "subnet.invited": invited,
     "share.answered": share_answered,
@@ -251,3 +266,14 @@ PLANNERS: dict[str, Planner] = {
     "moderator.granted": moderator_granted,
     "moderation.delete": moderation_delete,
 }
+
+
+async def plan(
+    s: AsyncSession, ids: LocalIds, keys: NodeKeys, kind: str, p: dict[str, Any], now: datetime
+) -> Planned | None:
+    """The (peer, activity, signer) triples an event calls for; None for kinds planned
+    elsewhere."""
+    if kind == "persona.updated":
+        return await persona_updated(s, ids, keys, p, now)
+    planner = PLANNERS.get(kind)
+    return await planner(s, ids, p, now) if planner is not None else None

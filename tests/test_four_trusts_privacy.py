@@ -154,7 +154,7 @@ async def test_four_trusts_keep_content_home_and_personal_data_in(
     assert all(subnet.encode() not in r.body and subnet not in r.url for r in to_d)
     assert await d.count(InboxItem) == 0 and subnet not in await d.all_rows_text()
     audit_before = await a.count(Audit)
-    for url in (subnet, host_post, await b.person_uri("alex")):
+    for url in (subnet, host_post, await b.member_uri("nurse-kim", subnet)):
         status, body = await signed_get(d, url)
         assert status == 404 and b"marker" not in body, url
     for home, post in ((a, host_post), (b, partner_post)):

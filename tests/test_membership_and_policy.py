@@ -46,9 +46,8 @@ async def test_partner_clinician_adds_a_person_and_the_host_moderator_approves_t
     await eventually(lambda: _rejected(a))
     assert await a.count(PostRef) == 0
 
-    status, _ = await moderate(
-        people["dr-ahmed"], subnet, {"action": "approve", "member": await b.person_uri("alex")}
-    )
+    alex = await b.member_uri("alex", subnet)
+    status, _ = await moderate(people["dr-ahmed"], subnet, {"action": "approve", "member": alex})
     assert status == 200 and await a.members_in(subnet) == 4
     await write(people["alex"], subnet, "Hello after approval (marker J2)")
     await eventually(lambda: _page_has(people["sam"], subnet_path(subnet), "marker J2"))
@@ -66,7 +65,7 @@ async def test_moderator_removes_a_partner_member_and_their_node_drops_the_membe
     a, b, subnet, people = await host_and_partner(start_node, browser)
     await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
     await eventually(lambda: _active(a, subnet, 4))
-    alex = await b.person_uri("alex")
+    alex = await b.member_uri("alex", subnet)
     status, _ = await moderate(people["dr-ahmed"], subnet, {"action": "remove", "member": alex})
     assert status == 200
     await eventually(lambda: _active(b, subnet, 1))  # only nurse-kim is left on B
@@ -74,7 +73,8 @@ async def test_moderator_removes_a_partner_member_and_their_node_drops_the_membe
     assert status == 404
     status, _ = await people["sam"].get(moderate_path(subnet))
     assert status == 404  # a carer has no members page …
-    fields = {"subnet": subnet, "action": "remove", "member": await a.person_uri("dr-ahmed")}
+    doctor = await a.member_uri("dr-ahmed", subnet)
+    fields = {"subnet": subnet, "action": "remove", "member": doctor}
     status, _ = await people["sam"].submit(subnet_path(subnet), "/moderate", fields)
     assert status == 403  # … and moderates nothing
     assert await a.members_in(subnet) == 3

@@ -36,7 +36,7 @@ async def test_partner_clinician_granted_moderation_removes_posts_everywhere(
 ) -> None:
     a, b, subnet, people = await host_and_partner(start_node, browser)
     await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
-    kim = await b.person_uri("nurse-kim")
+    kim = await b.member_uri("nurse-kim", subnet)
     status, _ = await moderate(people["dr-ahmed"], subnet, {"action": "grant", "member": kim})
     assert status == 200
     await eventually(lambda: _is_moderator_at(b, kim))
@@ -82,7 +82,7 @@ async def test_delete_from_a_partner_member_who_is_not_a_moderator_is_rejected(
     fields = {"subnet": subnet, "object": sam_post}
     status, _ = await people["nurse-kim"].submit(subnet_path(subnet), "/posts/delete", fields)
     assert status == 403  # a partner's clinician is not a moderator until the home says so
-    alex = await b.person_uri("alex")
+    alex = await b.member_uri("alex", subnet)
     delete = {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": f"{b.url}/activities/{uuid.uuid4().hex}",

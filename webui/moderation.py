@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from actors import membership, moderation, subnets
+from actors import membership, moderation, personas, subnets
 from actors.errors import ActorError, Conflict, Invalid, NotFound, NotPermitted
 from webui.context import WEB
 from webui.routes import page, require_person
@@ -33,6 +33,7 @@ async def members_page(
                 s, ctx.ids, viewer=person, subnet_uri=subnet_uri, node_name=ctx.trust_name
             )
             held, refs = ([], [])
+            reader = await personas.find_member_uri(s, ctx.ids, person.id, subnet_uri) or ""
             if summary.local:
                 held, refs = await moderation.held(
                     s, ctx.ids, moderator=person, subnet_uri=subnet_uri
@@ -41,7 +42,7 @@ async def members_page(
         raise web.HTTPNotFound(
             text="There is no such subnet, or you do not manage its members."
         ) from None
-    resolved = await ctx.resolver.resolve(refs, ctx.ids.person(person.id)) if refs else {}
+    resolved = await ctx.resolver.resolve(refs, reader) if refs else {}
     remote_held = [(ref.object_uri, resolved.get(ref.object_uri)) for ref in refs]
     return page(
         request,

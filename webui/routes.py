@@ -142,7 +142,7 @@ async def subnet_page(
         raise web.HTTPNotFound(
             text="There is no such subnet, or you are not a member of it."
         ) from None
-    entries = await posts.resolve_page(loaded, ctx.resolver, ctx.ids.person(person.id))
+    entries = await posts.resolve_page(loaded, ctx.resolver)
     return page(
         request,
         "subnet.html",

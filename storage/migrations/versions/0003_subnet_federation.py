@@ -36,6 +36,18 @@ def upgrade() -> None:
             sa.Column("posting_policy", sa.String(length=16), nullable=False, server_default="all")
         )
     op.create_table(
+        "persona",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("person_id", sa.String(length=32), nullable=False),
+        sa.Column("subnet_uri", sa.String(length=255), nullable=False),
+        sa.Column("pseudonym", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("person_id", "subnet_uri"),
+    )
+    with op.batch_alter_table("persona", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_persona_person_id"), ["person_id"], unique=False)
+    op.create_table(
         "share_offer",
         sa.Column("subnet_uri", sa.String(length=255), nullable=False),
         sa.Column("peer_id", sa.String(length=32), nullable=False),
@@ -82,6 +94,7 @@ def downgrade() -> None:
     op.drop_table("erasure")
     op.drop_table("reaction")
     op.drop_table("share_offer")
+    op.drop_table("persona")
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.drop_column("deleted_at")
         batch_op.drop_column("moderation_state")
