@@ -165,11 +165,11 @@ async def record_announced(
     in_reply_to: str | None = None,
 ) -> bool:
     """A subnet's home announced a post to us, a partner: keep a reference to it."""
-    if ids.is_local(object_uri):
-        return False
     group = await peer_store.remote_actor(s, subnet_uri)
     if group is None or group.kind != "Group" or group.peer_id != peer.id:
         raise NotFound("Announcements for a subnet come only from its home node.")
+    if ids.is_local(object_uri):
+        return False  # our own post, announced back to us: we hold it already
     return await store.add_ref(
         s,
         PostRef(

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from actors.clock import Clock
 from actors.ids import LocalIds
 from actors.retention import run_retention
@@ -35,7 +37,10 @@ class Housekeeper:
 
     async def run(self) -> None:
         while True:
-            await self.run_once(self.clock())
+            try:
+                await self.run_once(self.clock())
+            except (SQLAlchemyError, OSError) as error:  # a busy or restarting database
+                log.warning("housekeeping pass failed, will retry: %s", type(error).__name__)
             await asyncio.sleep(self.interval.total_seconds())
 
     async def run_once(self, now: datetime) -> tuple[int, int]:
