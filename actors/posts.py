@@ -102,7 +102,7 @@ async def write_post(
             moderation_state="held" if held else "visible",
         ),
     )
-    if not held:
+    if not held or not summary.local:  # a home elsewhere must see it to moderate it
         await queues.add_event(s, "post.created", {"post_id": post.id}, now)
     return post
 
@@ -168,8 +168,12 @@ async def record_announced(
     group = await peer_store.remote_actor(s, subnet_uri)
     if group is None or group.kind != "Group" or group.peer_id != peer.id:
         raise NotFound("Announcements for a subnet come only from its home node.")
-    if ids.is_local(object_uri):
-        return False  # our own post, announced back to us: we hold it already
+    post_id = ids.post_id(object_uri)
+    if post_id is not None:  # our own post, announced back to us: its home approved it
+        post = await store.visible_post(s, post_id)
+        if post is not None and post.subnet_uri == subnet_uri:
+            post.moderation_state = "visible"
+        return False
     return await store.add_ref(
         s,
         PostRef(
@@ -182,6 +186,12 @@ async def record_announced(
             received_at=now,
         ),
     )
+
+
+async def _home_of(s: AsyncSession, subnet_uri: str, peer: Peer) -> bool:
+    """Whether `peer` hosts the subnet (and so moderates the posts held for it)."""
+    group = await peer_store.remote_actor(s, subnet_uri)
+    return group is not None and group.kind == "Group" and group.peer_id == peer.id
 
 
 @dataclass(frozen=True)
@@ -231,7 +241,8 @@ async def readable_posts(
     for post, author in await store.posts_with_authors(s, post_ids):
         if post.subnet_uri not in visible:
             visible[post.subnet_uri] = await subnets.node_may_see(s, ids, post.subnet_uri, peer)
-        if visible[post.subnet_uri]:
+        held = post.moderation_state != "visible"
+        if visible[post.subnet_uri] and (not held or await _home_of(s, post.subnet_uri, peer)):
             allowed.append(await _authored(s, ids, post, author))
             await audit.record(
                 s,

@@ -144,7 +144,13 @@ async def summary(s: AsyncSession, ids: LocalIds, subnet_uri: str, node_name: st
     known[ids.instance] = node_name
     shared = tuple(known.get(partner, "another trust") for partner in group.partners)
     return SubnetSummary(
-        subnet_uri, group.name, home.name if home else "", False, shared, group.posting_policy
+        subnet_uri,
+        group.name,
+        home.name if home else "",
+        False,
+        shared,
+        group.posting_policy,
+        group.premoderation,
     )
 
 

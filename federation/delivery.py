@@ -98,7 +98,8 @@ class Deliverer:
             return [self._row(peer, activity, signer, now) for peer, activity, signer in planned]
         if event.kind == "post.created":
             post = await post_store.visible_post(s, payload["post_id"])
-            if post is None or post.moderation_state != "visible":
+            local_subnet = post is not None and ids.subnet_slug(post.subnet_uri) is not None
+            if post is None or (post.moderation_state != "visible" and local_subnet):
                 return []
             slug = ids.subnet_slug(post.subnet_uri)
             if slug is not None:

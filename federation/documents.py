@@ -97,6 +97,7 @@ def render_group(
         "summary": subnet.summary,
         "manuallyApprovesFollowers": True,
         "postingPolicy": subnet.posting_policy,
+        "premoderation": subnet.premoderation,
         "partners": [
             {"id": peer.instance_actor, "keyFingerprint": peer.key_fingerprint} for peer in partners
         ],

@@ -175,6 +175,7 @@ class RemoteActor(Base):
     ed25519_multibase: Mapped[str | None] = mapped_column(String(100), default=None)
     partners: Mapped[list[Any]] = mapped_column(default=list)
     posting_policy: Mapped[str] = mapped_column(String(16), default="all")
+    premoderation: Mapped[bool] = mapped_column(Boolean, default=False)
     fetched_at: Mapped[datetime]
 
 

@@ -112,7 +112,7 @@ async def test_staff_only_subnet_refuses_a_partners_patient_post_and_takes_the_c
 async def test_premoderated_posts_wait_for_the_host_moderator(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
-    a, _b, subnet, people = await host_and_partner(start_node, browser, premoderation=True)
+    a, b, subnet, people = await host_and_partner(start_node, browser, premoderation=True)
     await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
     await eventually(lambda: _active(a, subnet, 4))
     await write(people["sam"], subnet, "Held at home (marker M1)")
@@ -122,6 +122,8 @@ async def test_premoderated_posts_wait_for_the_host_moderator(
     assert await _page_has(people["dr-ahmed"], moderation, "marker M1")
     assert not await _page_has(people["sam"], subnet_path(subnet), "marker M2")
     assert not await _page_has(people["alex"], subnet_path(subnet), "marker M1")
+    assert not await _page_has(people["nurse-kim"], subnet_path(subnet), "marker M2")  # held
+    assert "marker M2" in await b.all_rows_text()  # at its home only
     assert "marker M2" not in await a.all_rows_text()
 
     async with a.db.transaction() as s:
@@ -134,6 +136,7 @@ async def test_premoderated_posts_wait_for_the_host_moderator(
         assert status == 200
     await eventually(lambda: _page_has(people["alex"], subnet_path(subnet), "marker M1"))
     await eventually(lambda: _page_has(people["sam"], subnet_path(subnet), "marker M2"))
+    await eventually(lambda: _page_has(people["nurse-kim"], subnet_path(subnet), "marker M2"))
 
 
 async def test_retention_erases_old_posts_at_home_and_references_everywhere(

@@ -35,6 +35,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("posting_policy", sa.String(length=16), nullable=False, server_default="all")
         )
+        batch_op.add_column(
+            sa.Column("premoderation", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "persona",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -99,6 +102,7 @@ def downgrade() -> None:
         batch_op.drop_column("deleted_at")
         batch_op.drop_column("moderation_state")
     with op.batch_alter_table("remote_actor", schema=None) as batch_op:
+        batch_op.drop_column("premoderation")
         batch_op.drop_column("posting_policy")
     with op.batch_alter_table("subnet", schema=None) as batch_op:
         batch_op.drop_column("join_approval")
