@@ -21,6 +21,7 @@ from federation.outbound import delete_activity
 from storage import erasures, queues
 from storage import peers as peer_store
 from storage.engine import Database
+from storage.maintenance import checkpoint
 from storage.models import Delivery, new_id
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Housekeeper:
         async with self.db.transaction() as s:
             erased = await run_retention(s, self.ids, now)
         resent = await self.resend_erasures(now)
+        await checkpoint(self.db)
         if erased or resent:
             log.info("housekeeping: retention erased=%s deletes resent=%s", erased, resent)
             self.outbox_wake.set()

@@ -134,6 +134,9 @@ async def test_delete_is_unreadable_everywhere_at_once_and_acknowledged(
     status, body = await signed_get(b, f"{a.url}/objects?id={quote(post, safe='')}")
     assert status == 200 and b"marker" not in body
     assert "marker D1" not in await a.all_rows_text()
+    await a.runner.app[HOUSEKEEPER].run_once(utcnow())  # its pass checkpoints SQLite's WAL
+    for path in a.sqlite_files:  # gone from the home's files too, not just its rows
+        assert b"marker D1" not in path.read_bytes(), path
     await eventually(lambda: _acked(a, post))
 
 
