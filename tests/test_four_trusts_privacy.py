@@ -2,7 +2,8 @@
 agreed peer but not a partner. People join, post, reply, react, edit and delete; then A stops
 sharing with C and a member leaves. Afterwards an information-governance lead can check:
 
-* the text of every post is stored only in its author's home database file;
+* the text of every post is stored only in its author's home database file, and a deleted
+  post's text not even there;
 * no request any node sent carried anybody's real name, email, phone or NHS number (planted in
   every local profile), nor the text of any post (content travels only in answers to signed
   fetches by partners);
@@ -32,7 +33,9 @@ from conftest import (
     write,
 )
 
+from actors.clock import utcnow
 from node import manage
+from node.app import HOUSEKEEPER
 from storage.models import Audit, InboxItem, Membership, PersonalDetails, PostRef
 
 PEOPLE = {  # node index → (username, role)
@@ -137,6 +140,8 @@ async def test_four_trusts_keep_content_home_and_personal_data_in(
             if node is not homes[key]:
                 assert not held and not on_disk, (key, node.name)
     assert texts["deleted"] not in await c.all_rows_text()  # erased at home too
+    await c.runner.app[HOUSEKEEPER].run_once(utcnow())
+    assert not any(texts["deleted"].encode() in p.read_bytes() for p in c.sqlite_files)
 
     # 2. No request any node sent carried personal data or post text.
     sent = [request for node in nodes for request in node.sent]
