@@ -3,8 +3,10 @@ pages: join approval, removal, leaving, staff-only posting, pre-moderation and r
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+import aiohttp
 import pytest
 from conftest import (
     Browser,
@@ -179,3 +181,23 @@ async def test_bad_policy_values_are_refused_and_change_nothing(start_node: Star
     async with a.db.transaction() as s:
         subnet = (await s.execute(Subnet.__table__.select())).one()
     assert subnet.posting_policy == "all" and subnet.retention_days is None
+
+
+async def test_undo_of_a_join_takes_the_member_out_at_the_home(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a, b, subnet, _ = await host_and_partner(start_node, browser)
+    kim = await b.member_uri("nurse-kim", subnet)
+    undo = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{b.url}/activities/{uuid.uuid4().hex}",
+        "type": "Undo",
+        "actor": kim,
+        "object": {"type": "Join", "actor": kim, "object": subnet},
+    }
+    async with aiohttp.ClientSession() as http:
+        sent = await b.signed_client(http).post(
+            f"{a.url}/inbox", undo, signer=kim, scheme="rfc9421"
+        )
+    assert sent.status == 202
+    await eventually(lambda: _active(a, subnet, 2))  # dr-ahmed and sam remain
