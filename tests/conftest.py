@@ -31,7 +31,7 @@ from node import manage
 from node.app import create_app
 from node.settings import Settings
 from storage.engine import Database
-from storage.models import Base, Membership, Person, Persona, Post, RemoteActor
+from storage.models import Base, Membership, Person, Post, RemoteActor
 
 PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -128,15 +128,7 @@ class TestNode:
 
     async def member_uri(self, username: str, subnet_uri: str) -> str:
         """A local person's URI inside one subnet (the only URI of them other nodes see)."""
-        async with self.db.transaction() as s:
-            persona = (
-                await s.execute(
-                    select(Persona)
-                    .join(Person, Person.id == Persona.person_id)
-                    .where(Person.username == username, Persona.subnet_uri == subnet_uri)
-                )
-            ).scalar_one()
-        return f"{self.url}/members/{persona.id}"
+        return await manage.member_uri(self.directory, username, subnet_uri)
 
     async def post_uri(self, text: str) -> str:
         """The URI of the one post here with this text."""
