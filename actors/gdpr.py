@@ -17,7 +17,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import people, subnets
+from actors import people, personas, subnets
 from actors.errors import Invalid, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import Action, may
@@ -25,6 +25,11 @@ from storage import audit, queues
 from storage import details as details_store
 from storage import erasure as store
 from storage.models import Person
+
+
+async def _uris(s: AsyncSession, ids: LocalIds, person: Person) -> list[str]:
+    """Every URI the person is known by: one per subnet (and the node-wide one, unused now)."""
+    return [ids.person(person.id), *await personas.member_uris_of(s, ids, person.id)]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -64,7 +69,7 @@ async def export(
                 "name": names.get(m.subnet_uri, ""),
                 "since": _iso(m.created_at),
             }
-            for m in await store.memberships_of_any_state(s, uri)
+            for m in await store.memberships_of_any_state(s, await _uris(s, ids, person))
         ],
         "posts": [
             {
@@ -103,6 +108,7 @@ async def erase(
     if await people.authenticate(s, hasher, person.username, password) is None:
         raise Invalid("That password is not right.", "password")
     uri = ids.person(person.id)
+    member_uris = await _uris(s, ids, person)
     posts = await store.posts_by(s, person.id)
     for post in posts:
         await queues.add_event(
@@ -112,12 +118,13 @@ async def erase(
                 "post_id": post.id,
                 "object_uri": ids.post(post.id),
                 "subnet_uri": post.subnet_uri,
-                "author_uri": uri,
+                "author_uri": await personas.find_member_uri(s, ids, person.id, post.subnet_uri)
+                or uri,
             },
             now,
         )
-    subnet_uris = [m.subnet_uri for m in await store.memberships_of_any_state(s, uri)]
+    subnet_uris = [m.subnet_uri for m in await store.memberships_of_any_state(s, member_uris)]
     await queues.add_event(s, "person.deleted", {"person_uri": uri, "subnets": subnet_uris}, now)
-    await store.delete_account(s, person.id, uri)
+    await store.delete_account(s, person.id, member_uris)
     await audit.record(s, at=now, who=uri, action="account.erased", target=uri)
     return len(posts)

@@ -27,6 +27,10 @@ class LocalIds:
     def person(self, person_id: str) -> str:
         return f"{self.base}/people/{person_id}"
 
+    def member(self, persona_id: str) -> str:
+        """A person inside one subnet (their persona): the only URI of a person peers see."""
+        return f"{self.base}/members/{persona_id}"
+
     def subnet(self, slug: str) -> str:
         return f"{self.base}/subnets/{slug}"
 
@@ -48,6 +52,9 @@ class LocalIds:
 
     def person_id(self, uri: str) -> str | None:
         return self._local_id(uri, "people")
+
+    def member_id(self, uri: str) -> str | None:
+        return self._local_id(uri, "members")
 
     def subnet_slug(self, uri: str) -> str | None:
         return self._local_id(uri, "subnets")

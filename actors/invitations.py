@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import people, throttle
+from actors import people, personas, subnets, throttle
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.people import token_hash
@@ -67,8 +67,10 @@ async def invitable_subnets(
     the ones they belong to."""
     result = []
     for subnet in await store.all_local_subnets(s):
-        if inviter.role == Role.ADMIN or await subnet_store.membership(
-            s, ids.subnet(subnet.slug), ids.person(inviter.id)
+        subnet_uri = ids.subnet(subnet.slug)
+        member = await personas.find_member_uri(s, ids, inviter.id, subnet_uri)
+        if inviter.role == Role.ADMIN or (
+            member is not None and await subnet_store.membership(s, subnet_uri, member)
         ):
             result.append((subnet.slug, subnet.name))
     return result
@@ -211,13 +213,7 @@ async def accept_invitation(
     found = await store.subnets_by_slug(s, invitation.subnet_slugs)
     for slug in invitation.subnet_slugs:
         if slug in found:
-            await subnet_store.add_membership(
-                s,
-                subnet_uri=ids.subnet(slug),
-                member_uri=ids.person(person.id),
-                role="member",
-                now=now,
-            )
+            await subnets.add_local_member(s, ids, slug=slug, person=person, now=now)
     if invitation.real_name:
         await details_store.set_personal_details(
             s, PersonalDetails(person_id=person.id, real_name=invitation.real_name)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import personas
 from actors.errors import Conflict, Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import STAFF
@@ -23,21 +24,31 @@ from storage import subnets as store
 from storage.models import Peer, Person
 
 
+async def _is_member(s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str) -> bool:
+    uri = await personas.find_member_uri(s, ids, person.id, subnet_uri)
+    return uri is not None and await store.membership(s, subnet_uri, uri) is not None
+
+
 def _host(uri: str) -> str:
     return urlsplit(uri).netloc
+
+
+async def _tell(
+    s: AsyncSession, kind: str, subnet_uri: str, member_uri: str, now: datetime
+) -> None:
+    """Record a membership change for the delivery worker to tell the node concerned."""
+    await queues.add_event(s, kind, {"subnet_uri": subnet_uri, "member_uri": member_uri}, now)
 
 
 async def leave(
     s: AsyncSession, ids: LocalIds, *, person: Person, subnet_uri: str, now: datetime
 ) -> None:
     """A person leaves a subnet; a remote subnet's home hears by Leave."""
-    member = ids.person(person.id)
-    if not await store.remove_membership(s, subnet_uri, member):
+    member = await personas.find_member_uri(s, ids, person.id, subnet_uri)
+    if member is None or not await store.remove_membership(s, subnet_uri, member):
         raise NotFound("You are not a member of that subnet.")
     if ids.subnet_slug(subnet_uri) is None:
-        await queues.add_event(
-            s, "membership.left", {"subnet_uri": subnet_uri, "member_uri": member}, now
-        )
+        await _tell(s, "membership.left", subnet_uri, member, now)
 
 
 async def require_moderator(
@@ -45,10 +56,7 @@ async def require_moderator(
 ) -> None:
     if person.role not in STAFF or ids.subnet_slug(subnet_uri) is None:
         raise NotPermitted("Only staff of the subnet's home trust can moderate its members.")
-    if (
-        person.role != "admin"
-        and await store.membership(s, subnet_uri, ids.person(person.id)) is None
-    ):
+    if person.role != "admin" and not await _is_member(s, ids, person, subnet_uri):
         raise NotPermitted("Only a moderator of this subnet can do that.")
 
 
@@ -66,9 +74,7 @@ async def remove_member(
     if not await store.remove_membership(s, subnet_uri, member_uri):
         raise NotFound("That person is not in this subnet.")
     if not ids.is_local(member_uri):
-        await queues.add_event(
-            s, "membership.removed", {"subnet_uri": subnet_uri, "member_uri": member_uri}, now
-        )
+        await _tell(s, "membership.removed", subnet_uri, member_uri, now)
     await audit.record(
         s, at=now, who=ids.person(moderator.id), action="member.removed", target=member_uri
     )
@@ -152,6 +158,7 @@ class MemberView:
     trust: str
     state: str
     local: bool
+    role: str = "member"
 
 
 async def _require_staff_member(
@@ -160,10 +167,7 @@ async def _require_staff_member(
     """Staff manage their own trust's people in a subnet they belong to (admins in any)."""
     if person.role not in STAFF:
         raise NotPermitted("Only staff can manage who is in a subnet.")
-    if (
-        person.role != "admin"
-        and await store.membership(s, subnet_uri, ids.person(person.id)) is None
-    ):
+    if person.role != "admin" and not await _is_member(s, ids, person, subnet_uri):
         raise NotFound("You are not a member of that subnet.")
 
 
@@ -178,15 +182,16 @@ async def members(
     peers = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
     views = []
     for row in rows:
-        person_id = ids.person_id(row.member_uri)
-        if person_id is not None:
-            person = await people_store.person_by_id(s, person_id)
-            name, trust = (person.pseudonym if person else "Former member"), node_name
+        local = await personas.local_member(s, ids, row.member_uri)
+        if local is not None:
+            name, trust = local.name, node_name
         else:
             actor = remote.get(row.member_uri)
             name = actor.name if actor else "A member"
             trust = peers.get(actor.peer_id, "another trust") if actor else _host(row.member_uri)
-        views.append(MemberView(row.member_uri, name, trust, row.state, person_id is not None))
+        views.append(
+            MemberView(row.member_uri, name, trust, row.state, local is not None, row.role)
+        )
     return views
 
 
@@ -205,7 +210,7 @@ async def add_person(
     person = await people_store.person_by_username(s, username.strip().lower())
     if person is None or person.disabled:
         raise Invalid("There is no one with that username at this trust.")
-    member = ids.person(person.id)
+    member = await personas.member_uri(s, ids, person.id, subnet_uri)
     if ids.subnet_slug(subnet_uri) is not None:
         added = await store.add_membership(
             s, subnet_uri=subnet_uri, member_uri=member, role="member", now=now
@@ -241,9 +246,42 @@ async def remove_own_person(
     await _require_staff_member(s, ids, clinician, subnet_uri)
     if not ids.is_local(member_uri) or not await store.remove_membership(s, subnet_uri, member_uri):
         raise NotFound("That person is not one of ours in this subnet.")
-    await queues.add_event(
-        s, "membership.left", {"subnet_uri": subnet_uri, "member_uri": member_uri}, now
-    )
+    await _tell(s, "membership.left", subnet_uri, member_uri, now)
     await audit.record(
         s, at=now, who=ids.person(clinician.id), action="member.removed", target=member_uri
     )
+
+
+async def grant_moderator(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    moderator: Person,
+    subnet_uri: str,
+    member_uri: str,
+    now: datetime,
+) -> None:
+    """A moderator at the home makes a member (typically a partner trust's clinician) a
+    moderator too; a remote member's node hears by Add."""
+    await require_moderator(s, ids, moderator, subnet_uri)
+    row = await store.membership(s, subnet_uri, member_uri)
+    if row is None:
+        raise NotFound("That person is not in this subnet.")
+    row.role = "moderator"
+    if not ids.is_local(member_uri):
+        await _tell(s, "moderator.granted", subnet_uri, member_uri, now)
+    await audit.record(
+        s, at=now, who=ids.person(moderator.id), action="moderator.granted", target=member_uri
+    )
+
+
+async def made_moderator(
+    s: AsyncSession, ids: LocalIds, *, peer: Peer, subnet_uri: str, member_uri: str
+) -> None:
+    group = await peer_store.remote_actor(s, subnet_uri)
+    if group is None or group.peer_id != peer.id or not ids.is_local(member_uri):
+        raise NotPermitted("Only a subnet's home can name its moderators.")
+    row = await store.membership(s, subnet_uri, member_uri)
+    if row is None:
+        raise NotFound("That person is not in this subnet.")
+    row.role = "moderator"

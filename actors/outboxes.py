@@ -2,8 +2,8 @@
 
 A subnet's outbox lists the URIs of its newest posts (never their text: a partner fetches
 each one through the per-post check), and its followers collection says how many members it
-has without naming them. A person's outbox is always empty to peers: listing everything a
-person wrote would link their posts across subnets, which per-subnet pseudonymity forbids.
+has without naming them. A member's outbox (a person's actor in one subnet) is empty to peers:
+what they wrote is reached through the subnet, one post at a time, under the per-post check.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import subnets
+from actors import personas, subnets
 from actors.errors import NotFound
 from actors.ids import LocalIds
 from storage import posts as post_store
@@ -58,8 +58,9 @@ async def subnet_members(s: AsyncSession, ids: LocalIds, slug: str, peer: Peer) 
     return Listing(await subnet_store.member_count(s, uri), [])
 
 
-async def person_outbox(s: AsyncSession, ids: LocalIds, person_id: str, peer: Peer) -> Listing:
-    """A person's outbox as a peer sees it: empty, if the peer may see the person at all."""
-    if not await subnets.person_visible_to_node(s, ids, ids.person(person_id), peer):
+async def member_outbox(s: AsyncSession, ids: LocalIds, member_id: str, peer: Peer) -> Listing:
+    """A member's outbox as a peer sees it: empty, if the peer may see the member at all."""
+    member = await personas.local_member(s, ids, ids.member(member_id))
+    if member is None or not await subnets.member_visible_to_node(s, ids, member, peer):
         raise NotFound("No such actor.")
     return Listing(0, [])

@@ -14,13 +14,12 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import subnets
+from actors import personas, subnets
 from actors.errors import Gone, Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import STAFF, may_post_in
 from storage import audit, queues, reactions
 from storage import peers as peer_store
-from storage import people as people_store
 from storage import posts as store
 from storage.models import Peer, Person, Post, PostRef
 
@@ -103,7 +102,7 @@ async def write_post(
             moderation_state="held" if held else "visible",
         ),
     )
-    if not held:
+    if not held or not summary.local:  # a home elsewhere must see it to moderate it
         await queues.add_event(s, "post.created", {"post_id": post.id}, now)
     return post
 
@@ -166,11 +165,15 @@ async def record_announced(
     in_reply_to: str | None = None,
 ) -> bool:
     """A subnet's home announced a post to us, a partner: keep a reference to it."""
-    if ids.is_local(object_uri):
-        return False
     group = await peer_store.remote_actor(s, subnet_uri)
     if group is None or group.kind != "Group" or group.peer_id != peer.id:
         raise NotFound("Announcements for a subnet come only from its home node.")
+    post_id = ids.post_id(object_uri)
+    if post_id is not None:  # our own post, announced back to us: its home approved it
+        post = await store.visible_post(s, post_id)
+        if post is not None and post.subnet_uri == subnet_uri:
+            post.moderation_state = "visible"
+        return False
     return await store.add_ref(
         s,
         PostRef(
@@ -185,20 +188,42 @@ async def record_announced(
     )
 
 
+async def _home_of(s: AsyncSession, subnet_uri: str, peer: Peer) -> bool:
+    """Whether `peer` hosts the subnet (and so moderates the posts held for it)."""
+    group = await peer_store.remote_actor(s, subnet_uri)
+    return group is not None and group.kind == "Group" and group.peer_id == peer.id
+
+
+@dataclass(frozen=True)
+class Authored:
+    """A post of ours with its author as the post's subnet knows them."""
+
+    post: Post
+    author_uri: str
+    author_name: str
+
+
+async def _authored(s: AsyncSession, ids: LocalIds, post: Post, author: Person) -> Authored:
+    uri = await personas.member_uri(s, ids, author.id, post.subnet_uri)
+    names = await personas.names_in(s, post.subnet_uri, [author])
+    return Authored(post, uri, names[author.id])
+
+
 async def readable_post(
     s: AsyncSession, ids: LocalIds, *, post_id: str, peer: Peer, reader_uri: str, now: datetime
-) -> tuple[Post, Person]:
+) -> Authored:
     """A post of ours that `peer` may read for `reader_uri`; the read is audited."""
     post = await store.post_by_id(s, post_id)
     if post is None or not await subnets.node_may_see(s, ids, post.subnet_uri, peer):
         raise NotFound("No such post.")
     if post.deleted_at is not None:
         raise Gone("That post was deleted.")
-    author = await _author(s, post)
-    await audit.record(
-        s, at=now, who=reader_uri, action="remote_read", target=ids.post(post.id), via=peer.host
+    readable = await readable_posts(
+        s, ids, post_ids=[post.id], peer=peer, reader_uri=reader_uri, now=now
     )
-    return post, author
+    if not readable:
+        raise NotFound("No such post.")
+    return readable[0]
 
 
 async def readable_posts(
@@ -209,15 +234,16 @@ async def readable_posts(
     peer: Peer,
     reader_uri: str,
     now: datetime,
-) -> list[tuple[Post, Person]]:
+) -> list[Authored]:
     """The subset of `post_ids` that `peer` may read (others are silently absent), audited."""
     allowed = []
     visible: dict[str, bool] = {}
     for post, author in await store.posts_with_authors(s, post_ids):
         if post.subnet_uri not in visible:
             visible[post.subnet_uri] = await subnets.node_may_see(s, ids, post.subnet_uri, peer)
-        if visible[post.subnet_uri]:
-            allowed.append((post, author))
+        held = post.moderation_state != "visible"
+        if visible[post.subnet_uri] and (not held or await _home_of(s, post.subnet_uri, peer)):
+            allowed.append(await _authored(s, ids, post, author))
             await audit.record(
                 s,
                 at=now,
@@ -229,13 +255,6 @@ async def readable_posts(
     return allowed
 
 
-async def _author(s: AsyncSession, post: Post) -> Person:
-    author = await people_store.person_by_id(s, post.author_id)
-    if author is None:
-        raise NotFound("No such post.")
-    return author
-
-
 @dataclass(frozen=True)
 class Page:
     """A subnet page read from the database, before remote content is resolved."""
@@ -245,36 +264,41 @@ class Page:
     refs: list[PostRef]
     peer_names: dict[str, str]
     likes: dict[str, int]
+    reader_uri: str
 
 
 async def subnet_page(
     s: AsyncSession, ids: LocalIds, *, person: Person, subnet_uri: str, node_name: str
 ) -> Page:
     summary = await subnets.subnet_for_member(s, ids, person, subnet_uri, node_name)
+    rows = await store.local_posts_in(s, subnet_uri, PAGE_SIZE)
+    names = await personas.names_in(s, subnet_uri, [author for _, author in rows])
     local = [
         Entry(
             ids.post(post.id),
             post.published,
-            author.pseudonym,
+            names[author.id],
             node_name,
             post.content,
             True,
             post.in_reply_to,
             mine=author.id == person.id,
         )
-        for post, author in await store.local_posts_in(s, subnet_uri, PAGE_SIZE)
+        for post, author in rows
     ]
     refs = list(await store.refs_in(s, subnet_uri, PAGE_SIZE))
     likes = await reactions.like_counts(s, [e.uri for e in local] + [r.object_uri for r in refs])
     local = [replace(entry, likes=likes.get(entry.uri, 0)) for entry in local]
-    names = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
-    return Page(summary, local, refs, names, likes)
+    peer_names = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
+    reader = await personas.member_uri(s, ids, person.id, subnet_uri)
+    return Page(summary, local, refs, peer_names, likes, reader)
 
 
-async def resolve_page(page: Page, resolver: ContentResolver, reader_uri: str) -> list[Entry]:
-    """Fetch the text of remote posts (one batch per home node) and merge, newest first."""
+async def resolve_page(page: Page, resolver: ContentResolver) -> list[Entry]:
+    """Fetch the text of remote posts (one batch per home node) and merge, newest first; the
+    homes are told which member reads (by their URI in this subnet)."""
     resolved = await resolver.resolve(
-        [RefToResolve(ref.object_uri, ref.peer_id) for ref in page.refs], reader_uri
+        [RefToResolve(ref.object_uri, ref.peer_id) for ref in page.refs], page.reader_uri
     )
     remote = []
     for ref in page.refs:

@@ -127,6 +127,8 @@ async def subnet_withdrawn(
     """The subnet's home ended sharing with this node: drop all we hold of it."""
     group = await peer_store.remote_actor(s, subnet_uri)
     offer = await store.offer(s, subnet_uri)
+    if group is not None and group.kind != "Group":
+        raise NotFound("That is not a subnet.")
     home = group.peer_id if group is not None else (offer.peer_id if offer else None)
     if home != peer.id:
         raise NotFound("Only a subnet's home node can end sharing it.")

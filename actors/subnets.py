@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import personas
 from actors.errors import Conflict, Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import Action, may
@@ -64,8 +65,13 @@ async def add_local_member(
     role: str = "member",
 ) -> bool:
     subnet = await local_subnet(s, slug)
+    subnet_uri = ids.subnet(subnet.slug)
     return await store.add_membership(
-        s, subnet_uri=ids.subnet(subnet.slug), member_uri=ids.person(person.id), role=role, now=now
+        s,
+        subnet_uri=subnet_uri,
+        member_uri=await personas.member_uri(s, ids, person.id, subnet_uri),
+        role=role,
+        now=now,
     )
 
 
@@ -77,7 +83,7 @@ async def join_remote_subnet(
         raise Invalid("That address is not a subnet.")
     if ids.instance not in group.partners:
         raise NotPermitted("That subnet is not shared with this trust (yet).")
-    member_uri = ids.person(person.id)
+    member_uri = await personas.member_uri(s, ids, person.id, group.uri)
     added = await store.add_membership(
         s, subnet_uri=group.uri, member_uri=member_uri, role="member", now=now
     )
@@ -110,8 +116,9 @@ async def subnets_of(
 ) -> list[SubnetSummary]:
     """Every subnet the person belongs to, local and remote, by name."""
     summaries = []
-    for membership in await store.memberships_of(s, ids.person(person.id)):
-        summaries.append(await summary(s, ids, membership.subnet_uri, node_name))
+    for uri in await personas.member_uris_of(s, ids, person.id):
+        for membership in await store.memberships_of(s, uri):
+            summaries.append(await summary(s, ids, membership.subnet_uri, node_name))
     return sorted(summaries, key=lambda item: item.name.lower())
 
 
@@ -137,7 +144,13 @@ async def summary(s: AsyncSession, ids: LocalIds, subnet_uri: str, node_name: st
     known[ids.instance] = node_name
     shared = tuple(known.get(partner, "another trust") for partner in group.partners)
     return SubnetSummary(
-        subnet_uri, group.name, home.name if home else "", False, shared, group.posting_policy
+        subnet_uri,
+        group.name,
+        home.name if home else "",
+        False,
+        shared,
+        group.posting_policy,
+        group.premoderation,
     )
 
 
@@ -145,8 +158,11 @@ async def subnet_for_member(
     s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str, node_name: str
 ) -> SubnetSummary:
     """The subnet, if `person` is a member of it (else NotFound: no hint that it exists)."""
-    if not may(person.role, Action.READ_SUBNET) or (
-        await store.membership(s, subnet_uri, ids.person(person.id)) is None
+    uri = await personas.find_member_uri(s, ids, person.id, subnet_uri)
+    if (
+        not may(person.role, Action.READ_SUBNET)
+        or uri is None
+        or await store.membership(s, subnet_uri, uri) is None
     ):
         raise NotFound("You are not a member of that subnet.")
     return await summary(s, ids, subnet_uri, node_name)
@@ -157,14 +173,15 @@ async def require_member(s: AsyncSession, subnet_uri: str, member_uri: str) -> N
         raise NotPermitted("That person is not a member of this subnet.")
 
 
-async def person_visible_to_node(
-    s: AsyncSession, ids: LocalIds, person_uri: str, peer: Peer
+async def member_visible_to_node(
+    s: AsyncSession, ids: LocalIds, member: personas.Member, peer: Peer
 ) -> bool:
-    """A local person is visible to a node only through a subnet that node takes part in."""
-    for item in await store.memberships_of(s, person_uri):
-        if await node_may_see(s, ids, item.subnet_uri, peer):
-            return True
-    return False
+    """A person's persona is visible to a node only if it is a member of its subnet and that
+    node takes part in the subnet."""
+    subnet_uri = member.persona.subnet_uri
+    return await store.membership(s, subnet_uri, member.uri) is not None and await node_may_see(
+        s, ids, subnet_uri, peer
+    )
 
 
 async def all_local_subnets(s: AsyncSession) -> list[Subnet]:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import subnets
+from actors import personas, subnets
 from actors.errors import NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import STAFF
@@ -32,11 +32,16 @@ async def _own_post(s: AsyncSession, ids: LocalIds, post_uri: str) -> Post:
     return post
 
 
-async def _is_moderator(s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str) -> bool:
-    """Staff who are members of a subnet hosted here moderate it."""
-    if person.role not in STAFF or ids.subnet_slug(subnet_uri) is None:
+async def is_moderator(s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str) -> bool:
+    """Staff who are members of a subnet hosted here moderate it; so does anyone its home
+    granted moderator rights (a clinician at a partner trust)."""
+    if person.role not in STAFF:
         return False
-    return await subnet_store.membership(s, subnet_uri, ids.person(person.id)) is not None
+    uri = await personas.find_member_uri(s, ids, person.id, subnet_uri)
+    row = await subnet_store.membership(s, subnet_uri, uri) if uri else None
+    if row is None:
+        return False
+    return ids.subnet_slug(subnet_uri) is not None or row.role == "moderator"
 
 
 async def edit_post(
@@ -56,7 +61,7 @@ async def delete_post(
 ) -> None:
     """The author, or a moderator of the subnet, deletes a post written here."""
     post = await _own_post(s, ids, post_uri)
-    if post.author_id != person.id and not await _is_moderator(s, ids, person, post.subnet_uri):
+    if post.author_id != person.id and not await is_moderator(s, ids, person, post.subnet_uri):
         raise NotPermitted("Only its author or a moderator can delete a post.")
     await erase(s, ids, post=post, now=now, who=ids.person(person.id))
 
@@ -79,10 +84,24 @@ async def remove_reference(
     """A moderator of a subnet hosted here removes a partner's post from it (or retention
     does, with `person` None): its author's node is told to erase it, partners to drop it."""
     ref = await store.ref_by_uri(s, object_uri)
-    if ref is None or ids.subnet_slug(ref.subnet_uri) is None:
+    if ref is None:
         raise NotFound("There is no such post in a subnet hosted here.")
-    if person is not None and not await _is_moderator(s, ids, person, ref.subnet_uri):
+    if person is not None and not await is_moderator(s, ids, person, ref.subnet_uri):
         raise NotPermitted("Only a moderator of this subnet can remove posts from it.")
+    if ids.subnet_slug(ref.subnet_uri) is None:  # a granted moderator: the home decides
+        await queues.add_event(
+            s,
+            "moderation.delete",
+            {
+                "subnet_uri": ref.subnet_uri,
+                "object_uri": object_uri,
+                "actor_uri": await personas.member_uri(s, ids, person.id, ref.subnet_uri)
+                if person
+                else ids.instance,
+            },
+            now,
+        )
+        return
     await store.delete_ref(s, object_uri)
     await reactions.drop_reactions_to(s, object_uri)
     await queues.add_event(
@@ -100,6 +119,7 @@ async def object_deleted(
     object_uri: str,
     delete_id: str,
     now: datetime,
+    actor_uri: str = "",
 ) -> list[str]:
     """A node deleted an object: its home (any object of its own) or a subnet's home (anything
     in that subnet). Drop the reference and Likes, erase our own post if it was ours, and
@@ -111,7 +131,10 @@ async def object_deleted(
     from_home = _host(object_uri) == peer.host
     from_subnet_home = subnet_uri is not None and await _hosts(s, peer, subnet_uri)
     if not from_home and not from_subnet_home:
-        raise NotPermitted("Only an object's home or its subnet's home can delete it.")
+        if subnet_uri is None or not await _granted_moderator(s, ids, peer, actor_uri, subnet_uri):
+            raise NotPermitted("Only an object's home or its subnet's home can delete it.")
+        await _moderate_here(s, ids, post=post, object_uri=object_uri, who=actor_uri, now=now)
+        return [object_uri]
     if ref is not None:
         await store.delete_ref(s, object_uri)
     await reactions.drop_reactions_to(s, object_uri)
@@ -124,6 +147,28 @@ async def object_deleted(
         now,
     )
     return [object_uri]
+
+
+async def _granted_moderator(
+    s: AsyncSession, ids: LocalIds, peer: Peer, actor_uri: str, subnet_uri: str
+) -> bool:
+    """A person on `peer` whom this subnet's home (us) made a moderator of it."""
+    if _host(actor_uri) != peer.host or ids.subnet_slug(subnet_uri) is None:
+        return False
+    row = await subnet_store.membership(s, subnet_uri, actor_uri)
+    return row is not None and row.role == "moderator"
+
+
+async def _moderate_here(
+    s: AsyncSession, ids: LocalIds, *, post: Post | None, object_uri: str, who: str, now: datetime
+) -> None:
+    """Apply a granted moderator's removal at the subnet's home, which announces it."""
+    if post is not None:
+        if post.deleted_at is None:
+            await erase(s, ids, post=post, now=now, who=who)
+        return
+    await remove_reference(s, ids, person=None, object_uri=object_uri, now=now)
+    await audit.record(s, at=now, who=who, action="moderation.delete", target=object_uri)
 
 
 async def _hosts(s: AsyncSession, peer: Peer, subnet_uri: str) -> bool:
@@ -155,7 +200,7 @@ async def like(
 ) -> bool:
     """A member likes a post (or takes the Like back); nodes of the subnet hear of it."""
     subnet_uri = await _subnet_of(s, ids, object_uri)
-    actor = ids.person(person.id)
+    actor = await personas.member_uri(s, ids, person.id, subnet_uri)
     await subnets.require_member(s, subnet_uri, actor)
     if undo:
         changed = await reactions.remove_reaction(s, object_uri=object_uri, actor_uri=actor)

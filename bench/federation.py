@@ -563,7 +563,7 @@ async def federate(a: ServedNode, b: ServedNode) -> tuple[str, str]:
     await manage.peer_add(b.directory, a.url)
     subnet = await manage.subnet_create(a.directory, "bench", "Benchmark subnet")
     await manage.subnet_share(a.directory, "bench", b.url)
-    person_id = await manage.add_user(
+    await manage.add_user(
         b.directory, "bencher", "carer", PASSWORD, "Bencher", hasher=FAST_HASHER
     )
     for _ in range(300):  # B's admin accepts A's offer; A then lists B as a partner
@@ -576,7 +576,7 @@ async def federate(a: ServedNode, b: ServedNode) -> tuple[str, str]:
             break
         await asyncio.sleep(0.1)
     await manage.subnet_add(b.directory, subnet, "bencher")
-    return subnet, LocalIds(b.url).person(person_id)
+    return subnet, await manage.member_uri(b.directory, "bencher", subnet)
 
 
 def join_done(engine: Engine) -> bool:

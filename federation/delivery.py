@@ -29,6 +29,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import personas
 from actors.clock import Clock
 from actors.ids import LocalIds
 from federation import documents, outbound
@@ -108,13 +109,13 @@ class Deliverer:
     ) -> list[Delivery]:
         """The deliveries an event calls for (possibly none); `refs` holds the batch's refs."""
         payload, ids = event.payload, self.ids
-        planner = outbound.PLANNERS.get(event.kind)
-        if planner is not None:
-            planned = await planner(s, ids, payload, now)
+        planned = await outbound.plan(s, ids, self.keys, event.kind, payload, now)
+        if planned is not None:
             return [self._row(peer, activity, signer, now) for peer, activity, signer in planned]
         if event.kind == "post.created":
             post = await post_store.visible_post(s, payload["post_id"])
-            if post is None or post.moderation_state != "visible":
+            local_subnet = post is not None and ids.subnet_slug(post.subnet_uri) is not None
+            if post is None or (post.moderation_state != "visible" and local_subnet):
                 return []
             slug = ids.subnet_slug(post.subnet_uri)
             if slug is not None:
@@ -134,7 +135,7 @@ class Deliverer:
                 )
             group = await peer_store.remote_actor(s, post.subnet_uri)
             peer = await peer_store.peer_by_id(s, group.peer_id) if group else None
-            author = ids.person(post.author_id)
+            author = await personas.member_uri(s, ids, post.author_id, post.subnet_uri)
             activity = documents.render_create(
                 ids,
                 new_id(),

@@ -14,7 +14,7 @@ from typing import Any
 from actors.ids import LocalIds
 from federation.jsonld import CANONICAL_CONTEXT
 from federation.keys import NodeKeys
-from storage.models import Peer, Person, Post, Subnet
+from storage.models import Peer, Post, Subnet
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -68,15 +68,15 @@ def render_instance_actor(ids: LocalIds, keys: NodeKeys, trust_name: str) -> Doc
     }
 
 
-def render_person(ids: LocalIds, keys: NodeKeys, person: Person) -> Document:
-    """A person as peers see them: opaque id, pseudonym, keys — nothing else."""
-    uri = ids.person(person.id)
+def render_member(ids: LocalIds, keys: NodeKeys, uri: str, name: str) -> Document:
+    """A person as one subnet's nodes see them: their opaque persona id, the pseudonym chosen
+    for that subnet, keys — nothing else."""
     return {
         "@context": _context(),
         "id": uri,
         "type": "Person",
-        "preferredUsername": person.id,
-        "name": person.pseudonym,
+        "preferredUsername": uri.rsplit("/", 1)[1],
+        "name": name,
         "manuallyApprovesFollowers": True,
         "outbox": f"{uri}/outbox",
         **_keys(ids, keys, uri),
@@ -97,6 +97,7 @@ def render_group(
         "summary": subnet.summary,
         "manuallyApprovesFollowers": True,
         "postingPolicy": subnet.posting_policy,
+        "premoderation": subnet.premoderation,
         "partners": [
             {"id": peer.instance_actor, "keyFingerprint": peer.key_fingerprint} for peer in partners
         ],
@@ -106,13 +107,13 @@ def render_group(
     }
 
 
-def render_note(ids: LocalIds, post: Post, author: Person) -> Document:
+def render_note(ids: LocalIds, post: Post, author_uri: str, author_name: str) -> Document:
     """A post's content, for a node allowed to read it. Plain text, said so by `mediaType`."""
     note: Document = {
         "@context": _context(),
         "id": ids.post(post.id),
         "type": "Note",
-        "attributedTo": {"id": ids.person(author.id), "type": "Person", "name": author.pseudonym},
+        "attributedTo": {"id": author_uri, "type": "Person", "name": author_name},
         "content": post.content,
         "mediaType": "text/plain",
         "published": iso(post.published),
@@ -305,3 +306,18 @@ def render_like(
 def render_undo(ids: LocalIds, activity_id: str, *, actor_uri: str, undone: Document) -> Document:
     body = {k: v for k, v in undone.items() if k != "@context"}
     return _activity(ids, activity_id, "Undo", actor_uri, body, to=body.get("to", []))
+
+
+def render_add_moderator(
+    ids: LocalIds, activity_id: str, *, subnet_uri: str, member_uri: str
+) -> Document:
+    """The subnet's home makes a member one of its moderators (FEP-1b12 style)."""
+    return _activity(
+        ids,
+        activity_id,
+        "Add",
+        subnet_uri,
+        member_uri,
+        target=f"{subnet_uri}/moderators",
+        to=[member_uri],
+    )

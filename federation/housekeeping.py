@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from actors.clock import Clock
 from actors.ids import LocalIds
 from actors.retention import run_retention
@@ -19,6 +21,7 @@ from federation.outbound import delete_activity
 from storage import erasures, queues
 from storage import peers as peer_store
 from storage.engine import Database
+from storage.maintenance import checkpoint
 from storage.models import Delivery, new_id
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,10 @@ class Housekeeper:
 
     async def run(self) -> None:
         while True:
-            await self.run_once(self.clock())
+            try:
+                await self.run_once(self.clock())
+            except (SQLAlchemyError, OSError) as error:  # a busy or restarting database
+                log.warning("housekeeping pass failed, will retry: %s", type(error).__name__)
             await asyncio.sleep(self.interval.total_seconds())
 
     async def run_once(self, now: datetime) -> tuple[int, int]:
@@ -43,6 +49,7 @@ class Housekeeper:
         async with self.db.transaction() as s:
             erased = await run_retention(s, self.ids, now)
         resent = await self.resend_erasures(now)
+        await checkpoint(self.db)
         if erased or resent:
             log.info("housekeeping: retention erased=%s deletes resent=%s", erased, resent)
             self.outbox_wake.set()

@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import personas
 from actors.ids import LocalIds
 from actors.sharing import nodes_taking_part
 from federation import documents
+from federation.keys import NodeKeys
 from federation.remote import host_of
 from storage import erasures
 from storage import peers as peer_store
@@ -205,6 +207,49 @@ async def join_answered(
     return [(peer, activity, p["subnet_uri"])]
 
 
+async def moderator_granted(
+    s: AsyncSession, ids: LocalIds, p: dict[str, Any], now: datetime
+) -> Planned:
+    peer = await _member_node(s, p["member_uri"])
+    if peer is None:
+        return []
+    activity = documents.render_add_moderator(
+        ids, new_id(), subnet_uri=p["subnet_uri"], member_uri=p["member_uri"]
+    )
+    return [(peer, activity, p["subnet_uri"])]
+
+
+async def moderation_delete(
+    s: AsyncSession, ids: LocalIds, p: dict[str, Any], now: datetime
+) -> Planned:
+    """A granted moderator here removes a post from a subnet hosted elsewhere: the home
+    decides and announces."""
+    home = await _home_of(s, p["subnet_uri"])
+    if home is None:
+        return []
+    activity = documents.render_delete(
+        ids,
+        new_id(),
+        actor_uri=p["actor_uri"],
+        object_uri=p["object_uri"],
+        subnet_uri=p["subnet_uri"],
+    )
+    return [(home, activity, p["actor_uri"])]
+
+
+async def persona_updated(
+    s: AsyncSession, ids: LocalIds, keys: NodeKeys, p: dict[str, Any], now: datetime
+) -> Planned:
+    """A member chose a new name in one subnet: that subnet's nodes, and no others, hear."""
+    member = await personas.local_member(s, ids, ids.member(p["persona_id"]))
+    if member is None:
+        return []
+    document = documents.render_member(ids, keys, member.uri, member.name)
+    activity = documents.render_update(ids, new_id(), actor_uri=member.uri, document=document)
+    recipients = await nodes_taking_part(s, ids, member.persona.subnet_uri)
+    return [(peer, activity, member.uri) for peer in recipients]
+
+
 PLANNERS: dict[str, Planner] = {
     "subnet.invited": invited,
     "share.answered": share_answered,
@@ -218,4 +263,17 @@ PLANNERS: dict[str, Planner] = {
     "membership.left": left,
     "membership.removed": member_removed,
     "join.answered": join_answered,
+    "moderator.granted": moderator_granted,
+    "moderation.delete": moderation_delete,
 }
+
+
+async def plan(
+    s: AsyncSession, ids: LocalIds, keys: NodeKeys, kind: str, p: dict[str, Any], now: datetime
+) -> Planned | None:
+    """The (peer, activity, signer) triples an event calls for; None for kinds planned
+    elsewhere."""
+    if kind == "persona.updated":
+        return await persona_updated(s, ids, keys, p, now)
+    planner = PLANNERS.get(kind)
+    return await planner(s, ids, p, now) if planner is not None else None

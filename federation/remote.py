@@ -110,6 +110,7 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
             if p
         ],
         posting_policy="staff" if doc.get("postingPolicy") == "staff" else "all",
+        premoderation=doc.get("premoderation") is True,
         fetched_at=now_fetched,
     )
 

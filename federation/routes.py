@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from actors import outboxes, posts, subnets
+from actors import outboxes, personas, posts, subnets
 from actors.clock import Clock
 from actors.errors import Gone, NotFound
 from actors.ids import LocalIds
@@ -24,7 +24,6 @@ from federation.jsonld import bundled_file
 from federation.keys import NodeKeys
 from federation.remote import Directory
 from federation.verify import RequestRefused, Verified, verify_request
-from storage import people as people_store
 from storage import subnets as subnet_store
 from storage.engine import Database
 
@@ -63,17 +62,18 @@ class FederationRoutes:
         app.router.add_get("/nodeinfo/2.1", self.nodeinfo)
         app.router.add_get("/ns/sharon-v1.jsonld", self.context)
         app.router.add_get("/actor", self.instance_actor)
-        app.router.add_get("/people/{id}", self.person)
+        app.router.add_get("/members/{id}", self.member)
         app.router.add_get("/subnets/{slug}", self.group)
         app.router.add_get("/posts/{id}", self.note)
         app.router.add_get("/objects", self.objects)
         app.router.add_get("/actor/outbox", self.instance_outbox)
-        app.router.add_get("/people/{id}/outbox", self.person_outbox)
+        app.router.add_get("/members/{id}/outbox", self.member_outbox)
         app.router.add_get("/subnets/{slug}/outbox", self.subnet_outbox)
         app.router.add_get("/subnets/{slug}/followers", self.subnet_followers)
         app.router.add_post("/inbox", self.inbox.post)
         app.router.add_post("/actor/inbox", self.inbox.post)
         app.router.add_post("/people/{id}/inbox", self.inbox.post)
+        app.router.add_post("/members/{id}/inbox", self.inbox.post)
         app.router.add_post("/subnets/{slug}/inbox", self.inbox.post)
 
     async def _signed(self, request: web.Request) -> Verified:
@@ -94,8 +94,6 @@ class FederationRoutes:
                 uri = self.ids.instance
             elif await subnet_store.subnet_by_slug(s, name) is not None:
                 uri = self.ids.subnet(name)
-            elif await people_store.person_by_id(s, name) is not None:
-                uri = self.ids.person(name)
             else:
                 return web.json_response({"error": "no such account"}, status=404)
         return web.json_response(
@@ -150,17 +148,18 @@ class FederationRoutes:
             documents.render_instance_actor(self.ids, self.keys, self.trust_name)
         )
 
-    async def person(self, request: web.Request) -> web.Response:
+    async def member(self, request: web.Request) -> web.Response:
+        """A person inside one subnet, shown only to nodes taking part in it."""
         verified = await self._signed(request)
-        uri = self.ids.person(request.match_info["id"])
+        uri = self.ids.member(request.match_info["id"])
         async with self.db.transaction() as s:
-            person = await people_store.person_by_id(s, request.match_info["id"])
-            visible = person is not None and await subnets.person_visible_to_node(
-                s, self.ids, uri, verified.peer
+            member = await personas.local_member(s, self.ids, uri)
+            visible = member is not None and await subnets.member_visible_to_node(
+                s, self.ids, member, verified.peer
             )
-        if not visible or person is None:
+        if not visible or member is None:
             raise web.HTTPNotFound(text="no such actor")
-        return activity_response(documents.render_person(self.ids, self.keys, person))
+        return activity_response(documents.render_member(self.ids, self.keys, uri, member.name))
 
     async def group(self, request: web.Request) -> web.StreamResponse:
         slug = request.match_info["slug"]
@@ -180,7 +179,7 @@ class FederationRoutes:
         reader = request.query.get("for", verified.signer)
         try:
             async with self.db.transaction() as s:
-                post, author = await posts.readable_post(
+                found = await posts.readable_post(
                     s,
                     self.ids,
                     post_id=request.match_info["id"],
@@ -196,7 +195,9 @@ class FederationRoutes:
             )
             response.set_status(410)
             return response
-        return activity_response(documents.render_note(self.ids, post, author))
+        return activity_response(
+            documents.render_note(self.ids, found.post, found.author_uri, found.author_name)
+        )
 
     async def objects(self, request: web.Request) -> web.Response:
         """Batched fetch: the notes among `id=…` that the signing peer may read."""
@@ -214,7 +215,10 @@ class FederationRoutes:
                 reader_uri=request.query.get("for", verified.signer),
                 now=self.clock(),
             )
-        notes = [documents.render_note(self.ids, post, author) for post, author in readable]
+        notes = [
+            documents.render_note(self.ids, item.post, item.author_uri, item.author_name)
+            for item in readable
+        ]
         return activity_response(documents.render_collection(notes))
 
     async def instance_outbox(self, request: web.Request) -> web.Response:
@@ -223,8 +227,8 @@ class FederationRoutes:
             documents.render_ordered_collection(f"{self.ids.instance}/outbox", 0, [])
         )
 
-    async def person_outbox(self, request: web.Request) -> web.Response:
-        return await self._listing(request, outboxes.person_outbox, request.match_info["id"])
+    async def member_outbox(self, request: web.Request) -> web.Response:
+        return await self._listing(request, outboxes.member_outbox, request.match_info["id"])
 
     async def subnet_outbox(self, request: web.Request) -> web.Response:
         return await self._listing(request, outboxes.subnet_outbox, request.match_info["slug"])

@@ -52,6 +52,7 @@ class SubnetActivities:
             "Update": self.on_update,
             "Like": self.on_like,
             "Undo": self.on_undo,
+            "Add": self.on_add,
         }
 
     def _forget(self, uris: Iterable[str]) -> None:
@@ -116,6 +117,15 @@ class SubnetActivities:
                 s, self.ids, peer=peer, subnet_uri=subnet_uri, member_uri=removed
             )
 
+    async def on_add(self, s: AsyncSession, peer: Peer, doc: dict, now: datetime) -> None:
+        """A subnet's home made one of our people a moderator of it."""
+        subnet_uri, member = id_of(doc.get("actor")), id_of(doc.get("object"))
+        if not subnet_uri or not member or id_of(doc.get("target")) != f"{subnet_uri}/moderators":
+            raise Invalid("an Add must name a member and the subnet's moderators")
+        await membership.made_moderator(
+            s, self.ids, peer=peer, subnet_uri=subnet_uri, member_uri=member
+        )
+
     async def on_join(self, s: AsyncSession, peer: Peer, doc: dict, now: datetime) -> None:
         member, subnet_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
         if not member or not subnet_uri:
@@ -138,7 +148,13 @@ class SubnetActivities:
             raise Invalid("a Delete must name its object")
         self._forget(
             await threads.object_deleted(
-                s, self.ids, peer=peer, object_uri=object_uri, delete_id=doc["id"], now=now
+                s,
+                self.ids,
+                peer=peer,
+                object_uri=object_uri,
+                delete_id=doc["id"],
+                now=now,
+                actor_uri=id_of(doc.get("actor")) or "",
             )
         )
 

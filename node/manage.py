@@ -15,7 +15,7 @@ import aiohttp
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import invitations, people, retention, sharing, subnets, totp
+from actors import invitations, people, personas, retention, sharing, subnets, totp
 from actors.clock import utcnow
 from actors.ids import LocalIds
 from federation import documents
@@ -184,6 +184,16 @@ async def is_partner_of(directory: Path, subnet_uri: str) -> bool:
         except PeeringError:
             return False
         return node.ids.instance in group.partners
+
+
+async def member_uri(directory: Path, username: str, subnet_uri: str) -> str:
+    """The URI that names a local person inside one subnet (what other nodes see and what
+    their activities there are signed as)."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        person = await people_store.person_by_username(s, username)
+        if person is None:
+            raise ManageError(f"there is no user called {username!r} on this node")
+        return await personas.member_uri(s, node.ids, person.id, subnet_uri)
 
 
 async def subnet_policy(directory: Path, slug: str, change: retention.PolicyChange) -> Subnet:

@@ -17,8 +17,13 @@ async def posts_by(s: AsyncSession, person_id: str) -> Sequence[Post]:
     ).all()
 
 
-async def memberships_of_any_state(s: AsyncSession, member_uri: str) -> Sequence[Membership]:
-    return (await s.scalars(select(Membership).where(Membership.member_uri == member_uri))).all()
+async def memberships_of_any_state(
+    s: AsyncSession, member_uris: Sequence[str]
+) -> Sequence[Membership]:
+    """Memberships held under any of a person's URIs (one per subnet), active or pending."""
+    return (
+        await s.scalars(select(Membership).where(Membership.member_uri.in_(member_uris)))
+    ).all()
 
 
 async def sessions_of(s: AsyncSession, person_id: str) -> Sequence[WebSession]:
@@ -33,8 +38,9 @@ async def audit_about(s: AsyncSession, uri: str) -> Sequence[Audit]:
     ).all()
 
 
-async def delete_account(s: AsyncSession, person_id: str, member_uri: str) -> None:
-    """Posts, memberships, then the person (sessions, details, codes, resets cascade)."""
+async def delete_account(s: AsyncSession, person_id: str, member_uris: Sequence[str]) -> None:
+    """Posts, memberships, then the person (sessions, details, codes, resets, personas
+    cascade)."""
     await s.execute(delete(Post).where(Post.author_id == person_id))
-    await s.execute(delete(Membership).where(Membership.member_uri == member_uri))
+    await s.execute(delete(Membership).where(Membership.member_uri.in_(member_uris)))
     await s.execute(delete(Person).where(Person.id == person_id))

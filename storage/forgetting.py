@@ -10,7 +10,15 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Membership, Peer, PostRef, Reaction, RemoteActor, ShareOffer
+from storage.models import (
+    Membership,
+    Peer,
+    Persona,
+    PostRef,
+    Reaction,
+    RemoteActor,
+    ShareOffer,
+)
 
 
 async def _drop_refs(s: AsyncSession, *conditions: object) -> list[str]:
@@ -21,11 +29,13 @@ async def _drop_refs(s: AsyncSession, *conditions: object) -> list[str]:
 
 
 async def forget_subnet(s: AsyncSession, subnet_uri: str) -> list[str]:
-    """Everything of a subnet hosted elsewhere: references, reactions, memberships, its Group."""
+    """Everything of a subnet hosted elsewhere: references, reactions, memberships, our
+    people's personas in it, its Group."""
     uris = await _drop_refs(s, PostRef.subnet_uri == subnet_uri)
     await s.execute(delete(Reaction).where(Reaction.subnet_uri == subnet_uri))
     await s.execute(delete(Membership).where(Membership.subnet_uri == subnet_uri))
     await s.execute(delete(ShareOffer).where(ShareOffer.subnet_uri == subnet_uri))
+    await s.execute(delete(Persona).where(Persona.subnet_uri == subnet_uri))
     await s.execute(delete(RemoteActor).where(RemoteActor.uri == subnet_uri))
     await _drop_unattached_people(s)
     return uris

@@ -92,6 +92,18 @@ class PersonalDetails(Base):
     nhs_number: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
+class Persona(Base):
+    """A person as one subnet knows them: their own actor URI and, if they chose, pseudonym
+    there, so nodes taking part in two subnets cannot link one person across them."""
+
+    __tablename__ = "persona"
+    __table_args__ = (UniqueConstraint("person_id", "subnet_uri"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    subnet_uri: Mapped[str] = mapped_column(String(255))
+    pseudonym: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
 class WebSession(Base):
     """A signed-in browser. The cookie holds a random token; we store only its hash."""
 
@@ -167,6 +179,7 @@ class RemoteActor(Base):
     ed25519_multibase: Mapped[str | None] = mapped_column(String(100), default=None)
     partners: Mapped[list[Any]] = mapped_column(default=list)
     posting_policy: Mapped[str] = mapped_column(String(16), default="all")
+    premoderation: Mapped[bool] = mapped_column(Boolean, default=False)
     fetched_at: Mapped[datetime]
 
 

@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from actors.clock import utcnow
+from actors.retention import PolicyChange
 from federation.client import SignedClient
 from federation.keys import NodeKeys
 from node import manage
@@ -33,7 +34,7 @@ from node.app import create_app
 from node.settings import Settings
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.models import Base, Membership, RemoteActor
+from storage.models import Base, Membership, Person, Post, RemoteActor
 
 PG_URL = os.environ.get("SHARON_TEST_DATABASE_URL")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -136,6 +137,23 @@ class TestNode:
     async def count(self, model: Any) -> int:
         async with self.db.transaction() as s:
             return len((await s.execute(select(model))).all())
+
+    async def person_uri(self, username: str) -> str:
+        async with self.db.transaction() as s:
+            person = (
+                await s.execute(select(Person).where(Person.username == username))
+            ).scalar_one()
+        return f"{self.url}/people/{person.id}"
+
+    async def member_uri(self, username: str, subnet_uri: str) -> str:
+        """A local person's URI inside one subnet (the only URI of them other nodes see)."""
+        return await manage.member_uri(self.directory, username, subnet_uri)
+
+    async def post_uri(self, text: str) -> str:
+        """The URI of the one post here with this text."""
+        async with self.db.transaction() as s:
+            (post,) = (await s.execute(select(Post).where(Post.content == text))).scalars()
+        return f"{self.url}/posts/{post.id}"
 
     async def members_in(self, subnet_uri: str) -> int:
         """Active memberships of a subnet recorded here."""
@@ -264,6 +282,23 @@ async def act(person: Browser, subnet_uri: str, action: str, fields: dict[str, s
     return status
 
 
+async def shows(person: Browser, subnet_uri: str, text: str) -> bool:
+    """Whether the person's subnet page shows `text` (fetched live where it lives elsewhere)."""
+    status, html = await person.get(subnet_path(subnet_uri))
+    return status == 200 and text in html
+
+
+def moderate_path(subnet_uri: str) -> str:
+    return f"/moderate?id={quote(subnet_uri, safe='')}"
+
+
+async def moderate(person: Browser, subnet_uri: str, fields: dict[str, str]) -> tuple[int, str]:
+    """Submit the subnet's members page form (add, remove, approve, grant, release…)."""
+    return await person.submit(
+        moderate_path(subnet_uri), "/moderate", {"subnet": subnet_uri, **fields}
+    )
+
+
 async def signed_get(reader: TestNode, url: str) -> tuple[int, bytes]:
     """A GET signed by `reader`'s instance actor, as its resolver sends them."""
     async with aiohttp.ClientSession() as http:
@@ -353,3 +388,34 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
     yield db
     await db.close()
     await _drop_databases(created)
+
+
+async def host_and_partner(
+    start_node: StartNode, browser: BrowserFactory, **policy: object
+) -> tuple[TestNode, TestNode, str, dict[str, Browser]]:
+    """A hosts carers (dr-ahmed moderates, sam is a member), shared with B (nurse-kim)."""
+    a, b = await start_node("Host Trust"), await start_node("Partner Trust")
+    await peer_all(a, b)
+    for node, username, role in (
+        (a, "dr-ahmed", "clinician"),
+        (a, "sam", "carer"),
+        (b, "nurse-kim", "clinician"),
+        (b, "alex", "carer"),
+    ):
+        await node.add_user(username, role, username.title())
+    subnet = await manage.subnet_create(a.directory, "carers", "Carers")
+    await manage.subnet_policy(a.directory, "carers", PolicyChange(**policy))  # type: ignore[arg-type]
+    await share(a, "carers", b)
+    await manage.subnet_add(a.directory, "carers", "dr-ahmed")
+    await manage.subnet_add(a.directory, "carers", "sam")
+    await manage.subnet_add(b.directory, subnet, "nurse-kim")
+    await eventually(lambda: _members_are(a, subnet, 3))
+    people = {}
+    for node, username in ((a, "dr-ahmed"), (a, "sam"), (b, "nurse-kim"), (b, "alex")):
+        people[username] = browser(node)
+        await people[username].sign_in(username)
+    return a, b, subnet, people
+
+
+async def _members_are(node: TestNode, subnet_uri: str, n: int) -> bool:
+    return await node.members_in(subnet_uri) == n

@@ -3,8 +3,10 @@ pages: join approval, removal, leaving, staff-only posting, pre-moderation and r
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+import aiohttp
 import pytest
 from conftest import (
     Browser,
@@ -13,8 +15,9 @@ from conftest import (
     TestNode,
     act,
     eventually,
-    peer_all,
-    share,
+    host_and_partner,
+    moderate,
+    moderate_path,
     subnet_path,
     write,
 )
@@ -26,43 +29,6 @@ from actors.retention import PolicyChange
 from node import manage
 from storage.models import Post, PostRef, Subnet
 
-MODERATE = "/moderate?id="
-
-
-def moderate_path(subnet: str) -> str:
-    return subnet_path(subnet).replace("/subnet?id=", MODERATE)
-
-
-async def _two(
-    start_node: StartNode, browser: BrowserFactory, **policy: object
-) -> tuple[TestNode, TestNode, str, dict[str, Browser]]:
-    """A hosts carers (dr-ahmed moderates, sam is a member), shared with B (nurse-kim)."""
-    a, b = await start_node("Host Trust"), await start_node("Partner Trust")
-    await peer_all(a, b)
-    for node, username, role in (
-        (a, "dr-ahmed", "clinician"),
-        (a, "sam", "carer"),
-        (b, "nurse-kim", "clinician"),
-        (b, "alex", "carer"),
-    ):
-        await node.add_user(username, role, username.title())
-    subnet = await manage.subnet_create(a.directory, "carers", "Carers")
-    await manage.subnet_policy(a.directory, "carers", PolicyChange(**policy))  # type: ignore[arg-type]
-    await share(a, "carers", b)
-    await manage.subnet_add(a.directory, "carers", "dr-ahmed")
-    await manage.subnet_add(a.directory, "carers", "sam")
-    await manage.subnet_add(b.directory, subnet, "nurse-kim")
-    await eventually(lambda: _active(a, subnet, 3))
-    people = {}
-    for node, username in ((a, "dr-ahmed"), (a, "sam"), (b, "nurse-kim"), (b, "alex")):
-        people[username] = browser(node)
-        await people[username].sign_in(username)
-    return a, b, subnet, people
-
-
-async def _moderate(person: Browser, subnet: str, fields: dict[str, str]) -> tuple[int, str]:
-    return await person.submit(moderate_path(subnet), "/moderate", {"subnet": subnet, **fields})
-
 
 async def _page_has(person: Browser, path: str, text: str) -> bool:
     status, html = await person.get(path)
@@ -72,9 +38,9 @@ async def _page_has(person: Browser, path: str, text: str) -> bool:
 async def test_partner_clinician_adds_a_person_and_the_host_moderator_approves_the_join(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
-    a, b, subnet, people = await _two(start_node, browser)
+    a, b, subnet, people = await host_and_partner(start_node, browser)
     await manage.subnet_policy(a.directory, "carers", PolicyChange(join_approval=True))
-    status, _ = await _moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
+    status, _ = await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
     assert status == 200
     await eventually(lambda: _page_has(people["dr-ahmed"], moderate_path(subnet), "Approve Alex"))
     assert await a.members_in(subnet) == 3  # alex is pending, not active
@@ -82,9 +48,8 @@ async def test_partner_clinician_adds_a_person_and_the_host_moderator_approves_t
     await eventually(lambda: _rejected(a))
     assert await a.count(PostRef) == 0
 
-    status, _ = await _moderate(
-        people["dr-ahmed"], subnet, {"action": "approve", "member": await _uri(b, "alex")}
-    )
+    alex = await b.member_uri("alex", subnet)
+    status, _ = await moderate(people["dr-ahmed"], subnet, {"action": "approve", "member": alex})
     assert status == 200 and await a.members_in(subnet) == 4
     await write(people["alex"], subnet, "Hello after approval (marker J2)")
     await eventually(lambda: _page_has(people["sam"], subnet_path(subnet), "marker J2"))
@@ -96,28 +61,22 @@ async def _rejected(node: TestNode) -> bool:
     return "'rejected'" in await node.all_rows_text()
 
 
-async def _uri(node: TestNode, username: str) -> str:
-    for line in (await node.all_rows_text()).splitlines():
-        if f"'{username}'" in line:
-            return f"{node.url}/people/{line.split(chr(39))[1]}"
-    raise AssertionError(username)
-
-
 async def test_moderator_removes_a_partner_member_and_their_node_drops_the_membership(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
-    a, b, subnet, people = await _two(start_node, browser)
-    await _moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
+    a, b, subnet, people = await host_and_partner(start_node, browser)
+    await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
     await eventually(lambda: _active(a, subnet, 4))
-    alex = await _uri(b, "alex")
-    status, _ = await _moderate(people["dr-ahmed"], subnet, {"action": "remove", "member": alex})
+    alex = await b.member_uri("alex", subnet)
+    status, _ = await moderate(people["dr-ahmed"], subnet, {"action": "remove", "member": alex})
     assert status == 200
     await eventually(lambda: _active(b, subnet, 1))  # only nurse-kim is left on B
     status, _ = await people["alex"].get(subnet_path(subnet))
     assert status == 404
     status, _ = await people["sam"].get(moderate_path(subnet))
     assert status == 404  # a carer has no members page …
-    fields = {"subnet": subnet, "action": "remove", "member": await _uri(a, "dr-ahmed")}
+    doctor = await a.member_uri("dr-ahmed", subnet)
+    fields = {"subnet": subnet, "action": "remove", "member": doctor}
     status, _ = await people["sam"].submit(subnet_path(subnet), "/moderate", fields)
     assert status == 403  # … and moderates nothing
     assert await a.members_in(subnet) == 3
@@ -130,8 +89,8 @@ async def _active(node: TestNode, subnet: str, n: int) -> bool:
 async def test_leaving_a_partners_subnet_reaches_its_home(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
-    a, _b, subnet, people = await _two(start_node, browser)
-    await _moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
+    a, _b, subnet, people = await host_and_partner(start_node, browser)
+    await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
     await eventually(lambda: _active(a, subnet, 4))
     assert await act(people["alex"], subnet, "/subnet/leave", {}) == 200
     await eventually(lambda: _active(a, subnet, 3))
@@ -141,8 +100,8 @@ async def test_leaving_a_partners_subnet_reaches_its_home(
 async def test_staff_only_subnet_refuses_a_partners_patient_post_and_takes_the_clinicians(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
-    a, b, subnet, people = await _two(start_node, browser, posting="staff")
-    await _moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
+    a, b, subnet, people = await host_and_partner(start_node, browser, posting="staff")
+    await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
     await eventually(lambda: _active(a, subnet, 4))
     fields = {"subnet": subnet, "content": "Can I post here?"}
     status, html = await people["alex"].submit(subnet_path(subnet), "/subnet/posts", fields)
@@ -155,8 +114,8 @@ async def test_staff_only_subnet_refuses_a_partners_patient_post_and_takes_the_c
 async def test_premoderated_posts_wait_for_the_host_moderator(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
-    a, _b, subnet, people = await _two(start_node, browser, premoderation=True)
-    await _moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
+    a, b, subnet, people = await host_and_partner(start_node, browser, premoderation=True)
+    await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
     await eventually(lambda: _active(a, subnet, 4))
     await write(people["sam"], subnet, "Held at home (marker M1)")
     await write(people["alex"], subnet, "Held from a partner (marker M2)")
@@ -165,25 +124,28 @@ async def test_premoderated_posts_wait_for_the_host_moderator(
     assert await _page_has(people["dr-ahmed"], moderation, "marker M1")
     assert not await _page_has(people["sam"], subnet_path(subnet), "marker M2")
     assert not await _page_has(people["alex"], subnet_path(subnet), "marker M1")
+    assert not await _page_has(people["nurse-kim"], subnet_path(subnet), "marker M2")  # held
+    assert "marker M2" in await b.all_rows_text()  # at its home only
     assert "marker M2" not in await a.all_rows_text()
 
     async with a.db.transaction() as s:
         held_uri = (await s.execute(PostRef.__table__.select())).one().object_uri
         sam_post = (await s.execute(Post.__table__.select())).one().id
     for target in (held_uri, f"{a.url}/posts/{sam_post}"):
-        status, _ = await _moderate(
+        status, _ = await moderate(
             people["dr-ahmed"], subnet, {"action": "release", "object": target}
         )
         assert status == 200
     await eventually(lambda: _page_has(people["alex"], subnet_path(subnet), "marker M1"))
     await eventually(lambda: _page_has(people["sam"], subnet_path(subnet), "marker M2"))
+    await eventually(lambda: _page_has(people["nurse-kim"], subnet_path(subnet), "marker M2"))
 
 
 async def test_retention_erases_old_posts_at_home_and_references_everywhere(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
-    a, b, subnet, people = await _two(start_node, browser)
-    await _moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
+    a, b, subnet, people = await host_and_partner(start_node, browser)
+    await moderate(people["nurse-kim"], subnet, {"action": "add", "username": "alex"})
     await eventually(lambda: _active(a, subnet, 4))
     await write(people["sam"], subnet, "Old news from the host (marker T1)")
     await write(people["alex"], subnet, "Old news from the partner (marker T2)")
@@ -219,3 +181,23 @@ async def test_bad_policy_values_are_refused_and_change_nothing(start_node: Star
     async with a.db.transaction() as s:
         subnet = (await s.execute(Subnet.__table__.select())).one()
     assert subnet.posting_policy == "all" and subnet.retention_days is None
+
+
+async def test_undo_of_a_join_takes_the_member_out_at_the_home(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a, b, subnet, _ = await host_and_partner(start_node, browser)
+    kim = await b.member_uri("nurse-kim", subnet)
+    undo = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{b.url}/activities/{uuid.uuid4().hex}",
+        "type": "Undo",
+        "actor": kim,
+        "object": {"type": "Join", "actor": kim, "object": subnet},
+    }
+    async with aiohttp.ClientSession() as http:
+        sent = await b.signed_client(http).post(
+            f"{a.url}/inbox", undo, signer=kim, scheme="rfc9421"
+        )
+    assert sent.status == 202
+    await eventually(lambda: _active(a, subnet, 2))  # dr-ahmed and sam remain

@@ -177,7 +177,7 @@ async def test_unsharing_a_partner_drops_its_posts_and_members_at_the_host(
     a, b, c, subnet, _, alex_post = await _shared_three_ways(start_node, browser)
     assert await manage.subnet_unshare(a.directory, "carers", b.url) == 1
     assert alex_post not in await a.all_rows_text(skip=TRAIL)
-    assert f"{b.url}/people/" not in await a.all_rows_text(skip=TRAIL)
+    assert f"{b.url}/members/" not in await a.all_rows_text(skip=TRAIL)
     await eventually(lambda: _holds_nothing_of(b, subnet))
     await eventually(lambda: _refs(c, subnet, 1))  # C dropped alex's post, kept sam's
     for reader in (a, c):

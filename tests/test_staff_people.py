@@ -174,7 +174,11 @@ async def test_personal_details_never_leave_the_node(
     assert "Willow" in page and "Hi all" in page
     async with aiohttp.ClientSession() as http:
         response = await b.signed_client(http).request(
-            "GET", f"{a.url}/people/{river_id}", None, signer=f"{b.url}/actor", scheme="cavage"
+            "GET",
+            await manage.member_uri(a.directory, "river", carers),
+            None,
+            signer=f"{b.url}/actor",
+            scheme="cavage",
         )
         actor = response.body.decode()
     assert response.status == 200 and "Willow" in actor

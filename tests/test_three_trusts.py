@@ -7,13 +7,15 @@ from urllib.parse import quote
 
 import aiohttp
 from conftest import (
-    Browser,
     BrowserFactory,
     StartNode,
     TestNode,
     eventually,
     peer_all,
     share,
+    shows,
+    subnet_path,
+    write,
 )
 
 from node import manage
@@ -35,22 +37,6 @@ async def _scenario(start_node: StartNode) -> tuple[TestNode, TestNode, TestNode
     return a, b, c, carers
 
 
-def _page(subnet_uri: str) -> str:
-    return f"/subnet?id={quote(subnet_uri, safe='')}"
-
-
-async def _post(browser: Browser, subnet_uri: str, text: str) -> None:
-    status, html = await browser.submit(
-        _page(subnet_uri), "/subnet/posts", {"subnet": subnet_uri, "content": text}
-    )
-    assert status == 200, html[:300]
-
-
-async def _shows(browser: Browser, subnet_uri: str, text: str) -> bool:
-    status, html = await browser.get(_page(subnet_uri))
-    return status == 200 and text in html
-
-
 async def test_post_from_partner_is_read_live_on_host_and_never_stored_there(
     start_node: StartNode, browser: BrowserFactory
 ) -> None:
@@ -61,12 +47,12 @@ async def test_post_from_partner_is_read_live_on_host_and_never_stored_there(
     # B's Join must reach A before A accepts alex's posts; the page shows the post once it has.
     text = "Respite care helped me more than I expected (marker B7Q2)"
     await eventually(lambda: _join_done(a))
-    await _post(alex, carers, text)
+    await write(alex, carers, text)
 
-    seconds = await eventually(lambda: _shows(sam, carers, text))
+    seconds = await eventually(lambda: shows(sam, carers, text))
     assert seconds < 2.0
-    assert await _shows(alex, carers, text)
-    _, html = await sam.get(_page(carers))
+    assert await shows(alex, carers, text)
+    _, html = await sam.get(subnet_path(carers))
     assert "Alex from Oxford" in html and "Oxford Health" in html
 
     for path in a.sqlite_files:
@@ -106,8 +92,8 @@ async def test_post_on_host_is_announced_to_partner_only(
     await sam.sign_in("sam")
     await alex.sign_in("alex")
     text = "Does anyone know a good carers café in Reading (marker A1X9)"
-    await _post(sam, carers, text)
-    seconds = await eventually(lambda: _shows(alex, carers, text))
+    await write(sam, carers, text)
+    seconds = await eventually(lambda: shows(alex, carers, text))
     assert seconds < 2.0
     for path in b.sqlite_files:
         assert text.encode() not in path.read_bytes()
@@ -127,7 +113,7 @@ async def test_subnet_page_names_host_and_partners(
     assert status == 200
     assert "Carers across the Thames Valley" in html
     assert "Hosted by Berkshire Healthcare" in html and "Shared with: Oxford Health" in html
-    status, _ = await alex.get(_page(f"{a.url}/subnets/secret"))
+    status, _ = await alex.get(subnet_path(f"{a.url}/subnets/secret"))
     assert status == 404
 
 

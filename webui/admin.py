@@ -12,7 +12,7 @@ from actors.subnets import all_local_subnets
 from storage.models import Person
 from webui.context import WEB
 from webui.routes import page, require_person
-from webui.security import checked_form
+from webui.security import checked_fields
 
 
 def _require_admin(request: web.Request) -> Person:
@@ -42,14 +42,9 @@ async def overview(request: web.Request, errors: list | None = None) -> web.Resp
     )
 
 
-async def _form(request: web.Request) -> dict[str, str]:
-    form = await checked_form(request)
-    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
-
-
 async def answer(request: web.Request) -> web.Response:
     person = _require_admin(request)
-    values = await _form(request)
+    values = await checked_fields(request)
     ctx = request.app[WEB]
     try:
         async with ctx.db.transaction() as s:
@@ -67,7 +62,7 @@ async def answer(request: web.Request) -> web.Response:
 
 async def share(request: web.Request) -> web.Response:
     _require_admin(request)
-    values = await _form(request)
+    values = await checked_fields(request)
     ctx = request.app[WEB]
     try:
         async with ctx.db.transaction() as s:
@@ -87,7 +82,7 @@ async def share(request: web.Request) -> web.Response:
 
 async def policy(request: web.Request) -> web.Response:
     _require_admin(request)
-    values = await _form(request)
+    values = await checked_fields(request)
     ctx = request.app[WEB]
     try:
         days = int(values.get("retention_days") or 0)

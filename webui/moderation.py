@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from actors import membership, moderation, subnets
+from actors import membership, moderation, personas, subnets
 from actors.errors import ActorError, Conflict, Invalid, NotFound, NotPermitted
 from webui.context import WEB
 from webui.routes import page, require_person
-from webui.security import checked_form
+from webui.security import checked_fields
 
 
 def moderate_href(subnet_uri: str) -> str:
@@ -33,6 +33,7 @@ async def members_page(
                 s, ctx.ids, viewer=person, subnet_uri=subnet_uri, node_name=ctx.trust_name
             )
             held, refs = ([], [])
+            reader = await personas.find_member_uri(s, ctx.ids, person.id, subnet_uri) or ""
             if summary.local:
                 held, refs = await moderation.held(
                     s, ctx.ids, moderator=person, subnet_uri=subnet_uri
@@ -41,7 +42,7 @@ async def members_page(
         raise web.HTTPNotFound(
             text="There is no such subnet, or you do not manage its members."
         ) from None
-    resolved = await ctx.resolver.resolve(refs, ctx.ids.person(person.id)) if refs else {}
+    resolved = await ctx.resolver.resolve(refs, reader) if refs else {}
     remote_held = [(ref.object_uri, resolved.get(ref.object_uri)) for ref in refs]
     return page(
         request,
@@ -60,15 +61,10 @@ async def show(request: web.Request) -> web.Response:
     return await members_page(request, request.query.get("id", ""))
 
 
-async def _form(request: web.Request) -> dict[str, str]:
-    form = await checked_form(request)
-    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
-
-
 async def change(request: web.Request) -> web.Response:
     """One form for every member action: add, remove, approve or refuse a join, decide a post."""
     person = require_person(request)
-    values = await _form(request)
+    values = await checked_fields(request)
     ctx = request.app[WEB]
     subnet_uri, action = values.get("subnet", ""), values.get("action", "")
     target = values.get("member", "")
@@ -97,6 +93,10 @@ async def change(request: web.Request) -> web.Response:
                     member_uri=target,
                     approve=action == "approve",
                     now=now,
+                )
+            elif action == "grant":
+                await membership.grant_moderator(
+                    s, ctx.ids, moderator=person, subnet_uri=subnet_uri, member_uri=target, now=now
                 )
             elif action in ("release", "reject"):
                 await moderation.decide(

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 
-from actors import people, posts, subnets
+from actors import people, posts, subnets, threads
 from actors.errors import ActorError, Invalid, NotFound, NotPermitted
 from actors.throttle import Throttled
 from webui.context import CSP_NONCE, CSRF, PENDING, PERSON, WEB
@@ -156,11 +156,12 @@ async def subnet_page(
             loaded = await posts.subnet_page(
                 s, ctx.ids, person=person, subnet_uri=uri, node_name=ctx.trust_name
             )
+            moderator = await threads.is_moderator(s, ctx.ids, person, uri)
     except NotFound:
         raise web.HTTPNotFound(
             text="There is no such subnet, or you are not a member of it."
         ) from None
-    entries = await posts.resolve_page(loaded, ctx.resolver, ctx.ids.person(person.id))
+    entries = await posts.resolve_page(loaded, ctx.resolver)
     return page(
         request,
         "subnet.html",
@@ -168,7 +169,7 @@ async def subnet_page(
         subnet=loaded.subnet,
         entries=entries,
         authors={entry.uri: entry.author_name for entry in entries},
-        moderator=loaded.subnet.local and person.role in ("clinician", "admin"),
+        moderator=moderator,
         errors=errors or [],
         draft=draft,
         subnet_uri=uri,

@@ -92,6 +92,12 @@ async def checked_form(request: web.Request) -> MultiDictProxy[str | bytes | web
     return form
 
 
+async def checked_fields(request: web.Request) -> dict[str, str]:
+    """The posted form's text fields, once its CSRF token has been checked."""
+    form = await checked_form(request)
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
 def presession_token(request: web.Request) -> str:
     """The sign-in form's CSRF token: the browser's existing one, or a new one."""
     return request.cookies.get(PRESESSION_COOKIE) or secrets.token_urlsafe(32)

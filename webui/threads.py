@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors import membership, threads
+from actors import membership, personas, threads
 from actors.errors import ActorError, Invalid, NotFound, NotPermitted
 from webui.context import WEB
 from webui.routes import require_person, subnet_href, subnet_page
-from webui.security import checked_form
+from webui.security import checked_fields
 
 
 async def _fields(request: web.Request) -> tuple[str, str, dict[str, str]]:
-    form = await checked_form(request)
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    values = await checked_fields(request)
     return values.get("subnet", ""), values.get("object", ""), values
 
 
@@ -102,8 +101,33 @@ async def leave(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/")
 
 
+async def pseudonym(request: web.Request) -> web.Response:
+    """A member chooses the name this subnet shows for them (other subnets keep theirs)."""
+    person = require_person(request)
+    subnet_uri, _, values = await _fields(request)
+    ctx = request.app[WEB]
+    try:
+        async with ctx.db.transaction() as s:
+            await personas.set_pseudonym(
+                s,
+                ctx.ids,
+                person=person,
+                subnet_uri=subnet_uri,
+                pseudonym=values.get("pseudonym", ""),
+                now=ctx.clock(),
+            )
+    except Invalid as error:
+        return await subnet_page(
+            request, subnet_uri, errors=[{"text": str(error), "href": "#pseudonym"}]
+        )
+    except ActorError as error:
+        raise web.HTTPNotFound(text=str(error)) from None
+    raise _back(subnet_uri)
+
+
 def register(app: web.Application) -> None:
     app.router.add_post("/posts/like", like)
     app.router.add_post("/posts/edit", edit)
     app.router.add_post("/posts/delete", delete)
     app.router.add_post("/subnet/leave", leave)
+    app.router.add_post("/subnet/pseudonym", pseudonym)

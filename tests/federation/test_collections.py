@@ -41,11 +41,11 @@ async def _write(node: TestNode, username: str, subnet: str, text: str) -> str:
 async def _three(start_node: StartNode) -> tuple[TestNode, TestNode, TestNode, str, str]:
     a, b, c = [await start_node(name) for name in ("Host", "Partner", "Peer only")]
     await peer_all(a, b, c)
-    sam = await a.add_user("sam", "carer")
+    await a.add_user("sam", "carer")
     subnet = await manage.subnet_create(a.directory, "carers", "Carers")
     await share(a, "carers", b)
     await manage.subnet_add(a.directory, "carers", "sam")
-    return a, b, c, subnet, sam
+    return a, b, c, subnet, await manage.member_uri(a.directory, "sam", subnet)
 
 
 async def test_subnet_outbox_lists_post_uris_to_a_partner_without_their_text(
@@ -60,14 +60,14 @@ async def test_subnet_outbox_lists_post_uris_to_a_partner_without_their_text(
     assert SECRET not in json.dumps(outbox)
     status, followers = await _get(b, f"{subnet}/followers")
     assert status == 200 and followers["totalItems"] == 1 and "orderedItems" not in followers
-    status, person = await _get(b, f"{a.url}/people/{sam}/outbox")
+    status, person = await _get(b, f"{sam}/outbox")
     assert status == 200 and person["totalItems"] == 0
 
 
 async def test_collections_are_404_to_a_peer_that_is_not_a_partner(start_node: StartNode) -> None:
     a, _b, c, subnet, sam = await _three(start_node)
     await _write(a, "sam", subnet, SECRET)
-    for url in (f"{subnet}/outbox", f"{subnet}/followers", f"{a.url}/people/{sam}/outbox"):
+    for url in (f"{subnet}/outbox", f"{subnet}/followers", f"{sam}/outbox"):
         status, _ = await _get(c, url)
         assert status == 404, url
 

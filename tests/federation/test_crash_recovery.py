@@ -85,6 +85,11 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything_exactly_once(
 
         await eventually(offered)
         await manage.share_answer(b.directory, subnet, accept=True)
+
+        async def agreed() -> bool:  # A has B's Accept: from now on posts go to B
+            return await manage.is_partner_of(b.directory, subnet)
+
+        await eventually(agreed)
         await manage.subnet_add(a_dir, "carers", "sam")
 
         db, ids = Database.connect(settings.database_url), LocalIds(settings.url)

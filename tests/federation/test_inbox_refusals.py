@@ -48,11 +48,11 @@ async def _two_partners(
     a = await start_node("Host Trust", **(host_settings or {}))
     b = await start_node("Partner Trust")
     await peer_all(a, b)
-    person_id = await b.add_user("alex", "carer")
+    await b.add_user("alex", "carer")
     subnet = await manage.subnet_create(a.directory, "carers", "Carers")
     await share(a, "carers", b)
     await manage.subnet_add(b.directory, subnet, "alex")
-    return a, b, subnet, f"{b.url}/people/{person_id}"
+    return a, b, subnet, await b.member_uri("alex", subnet)
 
 
 async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:

@@ -35,6 +35,21 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("posting_policy", sa.String(length=16), nullable=False, server_default="all")
         )
+        batch_op.add_column(
+            sa.Column("premoderation", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.create_table(
+        "persona",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("person_id", sa.String(length=32), nullable=False),
+        sa.Column("subnet_uri", sa.String(length=255), nullable=False),
+        sa.Column("pseudonym", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("person_id", "subnet_uri"),
+    )
+    with op.batch_alter_table("persona", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_persona_person_id"), ["person_id"], unique=False)
     op.create_table(
         "share_offer",
         sa.Column("subnet_uri", sa.String(length=255), nullable=False),
@@ -82,10 +97,12 @@ def downgrade() -> None:
     op.drop_table("erasure")
     op.drop_table("reaction")
     op.drop_table("share_offer")
+    op.drop_table("persona")
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.drop_column("deleted_at")
         batch_op.drop_column("moderation_state")
     with op.batch_alter_table("remote_actor", schema=None) as batch_op:
+        batch_op.drop_column("premoderation")
         batch_op.drop_column("posting_policy")
     with op.batch_alter_table("subnet", schema=None) as batch_op:
         batch_op.drop_column("join_approval")

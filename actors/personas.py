@@ -1,0 +1,85 @@
+"""Who a local person is inside one subnet: an actor URI of its own (`/members/{id}`) and the
+pseudonym they chose there (else their usual one).
+
+Every URI that names one of our people to another node is a persona URI, so two nodes that
+both take part in two subnets cannot link the same person across them; the person URI
+(`/people/{id}`) never leaves the node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.errors import NotFound
+from actors.ids import LocalIds
+from actors.people import check_pseudonym
+from storage import personas as store
+from storage import queues
+from storage import subnets as subnet_store
+from storage.models import Person, Persona
+
+
+@dataclass(frozen=True)
+class Member:
+    """A local person as one subnet sees them."""
+
+    uri: str
+    name: str
+    person: Person
+    persona: Persona
+
+
+async def member_uri(s: AsyncSession, ids: LocalIds, person_id: str, subnet_uri: str) -> str:
+    return ids.member((await store.persona_for(s, person_id, subnet_uri)).id)
+
+
+async def local_member(s: AsyncSession, ids: LocalIds, uri: str) -> Member | None:
+    """The local person behind a persona URI, if it is one of ours."""
+    persona_id = ids.member_id(uri)
+    found = await store.persona_with_person(s, persona_id) if persona_id else None
+    if found is None:
+        return None
+    persona, person = found
+    return Member(uri, persona.pseudonym or person.pseudonym, person, persona)
+
+
+async def member_uris_of(s: AsyncSession, ids: LocalIds, person_id: str) -> list[str]:
+    return [ids.member(p.id) for p in await store.personas_of(s, person_id)]
+
+
+async def names_in(s: AsyncSession, subnet_uri: str, people: list[Person]) -> dict[str, str]:
+    """Each person's name in the subnet (their persona's pseudonym, else their usual one)."""
+    chosen = await store.personas_in(s, subnet_uri, [p.id for p in people])
+    return {
+        p.id: (chosen[p.id].pseudonym if p.id in chosen else None) or p.pseudonym for p in people
+    }
+
+
+async def set_pseudonym(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    person: Person,
+    subnet_uri: str,
+    pseudonym: str,
+    now: datetime,
+) -> None:
+    """A member chooses the name shown in one subnet; the subnet's nodes hear by Update."""
+    uri = await member_uri(s, ids, person.id, subnet_uri)
+    if await subnet_store.membership(s, subnet_uri, uri) is None:
+        raise NotFound("You are not a member of that subnet.")
+    persona = await store.persona_for(s, person.id, subnet_uri)
+    persona.pseudonym = check_pseudonym(pseudonym)
+    await queues.add_event(s, "persona.updated", {"persona_id": persona.id}, now)
+
+
+async def find_member_uri(
+    s: AsyncSession, ids: LocalIds, person_id: str, subnet_uri: str
+) -> str | None:
+    """The person's URI in a subnet if they ever had one there (never creates one: a page
+    view must not write)."""
+    found = await store.personas_in(s, subnet_uri, [person_id])
+    return ids.member(found[person_id].id) if person_id in found else None
