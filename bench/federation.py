@@ -563,9 +563,7 @@ async def federate(a: ServedNode, b: ServedNode) -> tuple[str, str]:
     await manage.peer_add(b.directory, a.url)
     subnet = await manage.subnet_create(a.directory, "bench", "Benchmark subnet")
     await manage.subnet_share(a.directory, "bench", b.url)
-    await manage.add_user(
-        b.directory, "bencher", "carer", PASSWORD, "Bencher", hasher=FAST_HASHER
-    )
+    await manage.add_user(b.directory, "bencher", "carer", PASSWORD, "Bencher", hasher=FAST_HASHER)
     for _ in range(300):  # B's admin accepts A's offer; A then lists B as a partner
         if any(o.subnet_uri == subnet for o, _ in await manage.share_list(b.directory)):
             await manage.share_answer(b.directory, subnet, accept=True)

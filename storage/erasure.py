@@ -21,9 +21,7 @@ async def memberships_of_any_state(
     s: AsyncSession, member_uris: Sequence[str]
 ) -> Sequence[Membership]:
     """Memberships held under any of a person's URIs (one per subnet), active or pending."""
-    return (
-        await s.scalars(select(Membership).where(Membership.member_uri.in_(member_uris)))
-    ).all()
+    return (await s.scalars(select(Membership).where(Membership.member_uri.in_(member_uris)))).all()
 
 
 async def sessions_of(s: AsyncSession, person_id: str) -> Sequence[WebSession]:
