@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from datetime import timedelta
@@ -36,6 +35,7 @@ from webui.context import WebContext
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_STEP = 10.0
 DATABASE = web.AppKey("database", Database)
 DELIVERER = web.AppKey("deliverer", Deliverer)
 PROCESSOR = web.AppKey("processor", Processor)
@@ -118,11 +118,12 @@ async def create_app(
         yield
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await http.close()
-        await db.close()
+        await asyncio.wait(tasks, timeout=SHUTDOWN_STEP)  # a stop must never hang for good
+        for step in (http.close(), db.close()):
+            try:
+                await asyncio.wait_for(step, SHUTDOWN_STEP)
+            except TimeoutError:
+                log.warning("shutdown step timed out after %s s", SHUTDOWN_STEP)
 
     app.cleanup_ctx.append(lifecycle)
     return app

@@ -6,6 +6,7 @@ HTTP client that signs in through the web UI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -227,10 +228,12 @@ async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
         return node
 
     yield start
-    for node in nodes:
-        await node.runner.cleanup()
-        await node.db.close()
-    await _drop_databases(databases)
+    for node in nodes:  # bounded: a teardown that hangs would stall the whole run
+        for step in (node.runner.cleanup(), node.db.close()):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(step, 30)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_drop_databases(databases), 30)
 
 
 async def peer_all(*nodes: TestNode) -> None:
