@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +22,7 @@ WCAG = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
 }
 PHONE = {"width": 360, "height": 740}
+CLOSE_WITHIN = 15
 
 
 @pytest.fixture
@@ -28,7 +31,8 @@ async def chromium() -> AsyncIterator[Browser]:
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs it with apt-get install -y chromium")
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
-    async with async_playwright() as playwright:
+    playwright = await async_playwright().start()
+    try:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             args=[
@@ -41,7 +45,12 @@ async def chromium() -> AsyncIterator[Browser]:
             ],
         )
         yield browser
-        await browser.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(browser.close(), CLOSE_WITHIN)
+    finally:
+        # Chromium has been seen not to exit now and then; a stuck close must not stall the run.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(playwright.stop(), CLOSE_WITHIN)
 
 
 async def check_page(page: Page, axe: Axe, name: str) -> None:
