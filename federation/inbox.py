@@ -15,13 +15,16 @@ from typing import Any
 
 from aiohttp import web
 
+from actors import subnets
 from actors.clock import Clock
+from actors.ids import LocalIds
 from federation.jsonld import MalformedDocument, check_shape
-from federation.remote import Directory, host_of
+from federation.remote import Directory, host_of, id_of
 from federation.verify import RequestRefused, verify_request
 from storage import queues
+from storage import subnets as subnet_store
 from storage.engine import Database
-from storage.models import new_id
+from storage.models import Peer, new_id
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +82,39 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 @dataclass
+class SubnetGate:
+    """Refuses, before anything is stored, an activity about a subnet hosted here from a node
+    that was never offered it (not a partner, nor invited to be one).
+
+    Invited nodes pass: a new partner's first Join may arrive before its Accept is processed.
+    A node found allowed is remembered; if its share ends later, processing still rejects what
+    it sends. Nodes refused are asked about again each time (that is the rare path)."""
+
+    db: Database
+    ids: LocalIds
+    _allowed: set[tuple[str, str]] = field(default_factory=set)
+
+    async def refuses(self, activity: dict[str, Any], peer: Peer) -> bool:
+        for key in ("target", "audience", "object"):
+            slug = self.ids.subnet_slug(id_of(activity.get(key)) or "")
+            if slug is None or (slug, peer.id) in self._allowed:
+                continue
+            async with self.db.transaction() as s:
+                subnet = await subnet_store.subnet_by_slug(s, slug)
+                allowed = subnet is not None and await subnets.node_may_see_group(s, subnet, peer)
+            if not allowed:
+                return True
+            self._allowed.add((slug, peer.id))
+        return False
+
+
+@dataclass
 class InboxRoute:
     directory: Directory
     writer: InboxWriter
     base_url: str
     clock: Clock
+    gate: SubnetGate
 
     async def post(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -104,6 +135,8 @@ class InboxRoute:
         if problem is not None:
             status, message = problem
             return _error(status, message)
+        if await self.gate.refuses(activity, verified.peer):
+            return _error(403, "that subnet is not shared with your node")
         row = {
             "id": new_id(),
             "activity_id": activity["id"],

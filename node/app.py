@@ -20,7 +20,7 @@ from federation.cache import TTLCache
 from federation.client import SignedClient
 from federation.delivery import Deliverer
 from federation.housekeeping import Housekeeper
-from federation.inbox import MAX_BODY, InboxRoute, InboxWriter
+from federation.inbox import MAX_BODY, InboxRoute, InboxWriter, SubnetGate
 from federation.keys import NodeKeys
 from federation.limits import PeerRateLimiter
 from federation.processing import Processor
@@ -88,7 +88,7 @@ async def create_app(
         ids,
         keys,
         directory,
-        InboxRoute(directory, writer, settings.url, clock),
+        InboxRoute(directory, writer, settings.url, clock, SubnetGate(db, ids)),
         clock,
         settings.trust_name,
     ).register(app)
