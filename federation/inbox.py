@@ -21,6 +21,7 @@ from actors.ids import LocalIds
 from federation.jsonld import MalformedDocument, check_shape
 from federation.remote import Directory, host_of, id_of
 from federation.verify import RequestRefused, verify_request
+from storage import posts as post_store
 from storage import queues
 from storage import subnets as subnet_store
 from storage.engine import Database
@@ -95,9 +96,8 @@ class SubnetGate:
     _allowed: set[tuple[str, str]] = field(default_factory=set)
 
     async def refuses(self, activity: dict[str, Any], peer: Peer) -> bool:
-        for key in ("target", "audience", "object"):
-            slug = self.ids.subnet_slug(id_of(activity.get(key)) or "")
-            if slug is None or (slug, peer.id) in self._allowed:
+        for slug in await self._subnets_named(activity):
+            if (slug, peer.id) in self._allowed:
                 continue
             async with self.db.transaction() as s:
                 subnet = await subnet_store.subnet_by_slug(s, slug)
@@ -106,6 +106,28 @@ class SubnetGate:
                 return True
             self._allowed.add((slug, peer.id))
         return False
+
+    async def _subnets_named(self, activity: dict[str, Any]) -> set[str]:
+        """Slugs of our subnets the activity is about: named outright, one level down (an
+        Accept of an Invite), or as the subnet of one of our posts (a Like, a Delete)."""
+        values = [activity.get(key) for key in ("target", "audience", "object")]
+        inner = activity.get("object")
+        if isinstance(inner, dict):
+            values += [inner.get(key) for key in ("target", "audience", "object", "actor")]
+        slugs, post_ids = set(), []
+        for uri in filter(None, (id_of(value) for value in values)):
+            if (slug := self.ids.subnet_slug(uri)) is not None:
+                slugs.add(slug)
+            elif (post_id := self.ids.post_id(uri)) is not None:
+                post_ids.append(post_id)
+        if post_ids:
+            async with self.db.transaction() as s:
+                for post_id in post_ids:
+                    post = await post_store.post_by_id(s, post_id)
+                    slug = self.ids.subnet_slug(post.subnet_uri) if post else None
+                    if slug is not None:
+                        slugs.add(slug)
+        return slugs
 
 
 @dataclass
