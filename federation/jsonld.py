@@ -111,6 +111,11 @@ def bundled_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[s
     }
 
 
+# pyld's own default loader fetches over the network; make the bundled one its default too, so
+# that no pyld call in this process (ours, or a library's without options) can fetch a context.
+pyld.set_document_loader(bundled_loader)
+
+
 def check_shape(
     document: object, max_depth: int = MAX_DEPTH, max_keys: int = MAX_KEYS
 ) -> dict[str, Any]:

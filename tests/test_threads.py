@@ -178,3 +178,5 @@ async def test_gdpr_erasure_event_without_the_post_row_still_reaches_every_partn
         await queues.add_event(s, "post.deleted", {"post_id": post.rsplit("/", 1)[1]}, utcnow())
     await eventually(lambda: _rows(b, PostRef, 0, exact=True))
     await eventually(lambda: _acked(a, post))
+    assert await b.count(PostRef) == 0
+    assert not await shows(alex, subnet, "marker G1")  # gone from the partner's page

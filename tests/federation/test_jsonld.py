@@ -737,3 +737,11 @@ def test_bundled_contexts_equal_the_published_vectors(name: str) -> None:
     if not vector.is_file():
         pytest.skip(f"test vectors not found at {vector}")
     assert bundled_file(name) == vector.read_text(encoding="utf-8")
+
+
+def test_pyld_default_loader_is_the_bundled_one_so_nothing_can_fetch_a_context() -> None:
+    from pyld import jsonld as pyld_jsonld
+
+    assert pyld_jsonld.get_document_loader() is bundled_loader
+    with pytest.raises(pyld_jsonld.JsonLdError):
+        pyld_jsonld.expand({"@context": "https://evil.example/ctx", "name": "x"})
