@@ -23,6 +23,14 @@ class Invalid(ActorError):
         self.field = field
 
 
+class Invalids(Invalid):
+    """Several inputs are wrong at once: a form lists every one of `problems` together."""
+
+    def __init__(self, problems: list[Invalid]) -> None:
+        super().__init__(str(problems[0]), problems[0].field)
+        self.problems = problems
+
+
 class Conflict(ActorError):
     """It already exists."""
 

@@ -1,4 +1,4 @@
-"""Invitations: the only way a patient, carer or professional gets an account.
+"""Invitations: the only way a patient, carer, professional or volunteer gets an account.
 
 A staff member names the role and the subnets; the invitee gets a link (a 256-bit token) and a
 short code to read out on the phone (8 characters from an alphabet without look-alikes). Only
@@ -17,20 +17,24 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import people, personas, subnets, throttle
+from actors import people, personas, screened, sharing, subnets, throttle
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.people import token_hash
-from actors.policy import Action, Role, may, may_invite, parse_role
+from actors.policy import Action, Role, may, may_invite, may_join, parse_role, refusal_to_join
+from actors.screening import Screener
+from actors.text import line_text
 from storage import audit
 from storage import details as details_store
 from storage import invitations as store
+from storage import peers as peer_store
 from storage import subnets as subnet_store
-from storage.models import Invitation, Person, PersonalDetails
+from storage.models import Alert, Invitation, Person, PersonalDetails
 
 EXPIRY = timedelta(days=7)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+HELD_NAME_STAND_IN = "New member"  # shown while a pseudonym screening flagged waits for the team
 
 
 class WrongCode(Invalid):
@@ -63,17 +67,37 @@ class NewInvitation:
 async def invitable_subnets(
     s: AsyncSession, ids: LocalIds, inviter: Person
 ) -> list[tuple[str, str]]:
-    """(slug, name) of the local subnets `inviter` may invite into: an admin, any; a clinician,
-    the ones they belong to."""
+    """(key, name) of the subnets `inviter` may invite into: an admin, any hosted here or taken
+    part in; a clinician, the ones they belong to. A local subnet's key is its slug, one hosted
+    by a partner trust its URI (so an invitation's `subnet_slugs` may hold both)."""
     result = []
     for subnet in await store.all_local_subnets(s):
         subnet_uri = ids.subnet(subnet.slug)
-        member = await personas.find_member_uri(s, ids, inviter.id, subnet_uri)
-        if inviter.role == Role.ADMIN or (
-            member is not None and await subnet_store.membership(s, subnet_uri, member)
-        ):
+        if inviter.role == Role.ADMIN or await _belongs(s, ids, inviter, subnet_uri):
             result.append((subnet.slug, subnet.name))
+    if may(inviter.role, Action.INVITE_INTO_PARTNER_SUBNET):
+        for shared in await sharing.taking_part(s, ids, ""):
+            if inviter.role == Role.ADMIN or await _belongs(s, ids, inviter, shared.uri):
+                result.append((shared.uri, f"{shared.name} ({shared.host_name})"))
     return result
+
+
+async def _belongs(s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str) -> bool:
+    member = await personas.find_member_uri(s, ids, person.id, subnet_uri)
+    return member is not None and await subnet_store.membership(s, subnet_uri, member) is not None
+
+
+def _is_uri(key: str) -> bool:
+    return "://" in key
+
+
+async def _kind_of(s: AsyncSession, key: str) -> str:
+    """A subnet's kind ("support" or "learning"), by slug here or URI elsewhere."""
+    if _is_uri(key):
+        group = await peer_store.remote_actor(s, key)
+        return group.subnet_kind if group is not None else "support"
+    subnet = await subnet_store.subnet_by_slug(s, key)
+    return subnet.kind if subnet is not None else "support"
 
 
 async def create_invitation(
@@ -99,7 +123,11 @@ async def create_invitation(
     allowed = {slug for slug, _ in await invitable_subnets(s, ids, inviter)}
     if not set(slugs) <= allowed:
         raise NotPermitted("You can only invite people into subnets you belong to.")
-    real_name = " ".join(real_name.split())
+    for slug in slugs:
+        kind = await _kind_of(s, slug)
+        if not may_join(invitee, kind):
+            raise Invalid(refusal_to_join(kind), "subnets")
+    real_name = line_text(real_name, "The real name", "real_name")
     if len(real_name) > 200:
         raise Invalid("A real name can be at most 200 characters long.", "real_name")
     token = secrets.token_urlsafe(32)
@@ -185,7 +213,24 @@ async def open_invitation(
 
 async def subnet_names(s: AsyncSession, invitation: Invitation) -> list[str]:
     found = await store.subnets_by_slug(s, invitation.subnet_slugs)
-    return [found[slug].name for slug in invitation.subnet_slugs if slug in found]
+    names = []
+    for key in invitation.subnet_slugs:
+        group = await peer_store.remote_actor(s, key) if _is_uri(key) else None
+        if key in found:
+            names.append(found[key].name)
+        elif group is not None:
+            names.append(group.name)
+    return names
+
+
+async def _join_partner_subnet(
+    s: AsyncSession, ids: LocalIds, subnet_uri: str, person: Person, now: datetime
+) -> None:
+    """A Join to the subnet's home, if this trust still takes part in it (else nothing: the
+    sharing ended after the invitation was made)."""
+    group = await peer_store.remote_actor(s, subnet_uri)
+    if group is not None and group.kind == "Group" and ids.instance in group.partners:
+        await subnets.join_remote_subnet(s, ids, group=group, person=person, now=now)
 
 
 async def accept_invitation(
@@ -198,8 +243,12 @@ async def accept_invitation(
     pseudonym: str,
     password: str,
     now: datetime,
-) -> Person:
-    """Create the invitee's account in the invitation's subnets; the invitation is then spent."""
+    screener: Screener,
+) -> tuple[Person, Alert | None]:
+    """Create the invitee's account in the invitation's subnets; the invitation is then spent.
+    A pseudonym screening flags is not used (others see `HELD_NAME_STAND_IN` until the team
+    applies it): the alert raised about it is returned with the person."""
+    people.check_new_account(username, password, pseudonym, invitation.real_name)
     pseudonym = people.check_pseudonym(pseudonym, real_name=invitation.real_name)
     person = await people.add_person(
         s,
@@ -209,11 +258,21 @@ async def accept_invitation(
         password=password,
         now=now,
         pseudonym=pseudonym,
+        who=ids.person(invitation.created_by) if invitation.created_by else "invitation",
     )
+    held = await screened.screen_name(
+        s, ids, screener=screener, person_id=person.id, name=pseudonym, subnet_uri="", now=now
+    )
+    if held is not None:
+        person.pseudonym = HELD_NAME_STAND_IN
     found = await store.subnets_by_slug(s, invitation.subnet_slugs)
-    for slug in invitation.subnet_slugs:
-        if slug in found:
-            await subnets.add_local_member(s, ids, slug=slug, person=person, now=now)
+    for key in invitation.subnet_slugs:
+        if not may_join(person.role, await _kind_of(s, key)):
+            continue  # it became a learning space after the invitation was made
+        if key in found:
+            await subnets.add_local_member(s, ids, slug=key, person=person, now=now)
+        elif _is_uri(key):
+            await _join_partner_subnet(s, ids, key, person, now)
     if invitation.real_name:
         await details_store.set_personal_details(
             s, PersonalDetails(person_id=person.id, real_name=invitation.real_name)
@@ -222,4 +281,4 @@ async def accept_invitation(
     await audit.record(
         s, at=now, who=ids.person(person.id), action="invitation.accepted", target=invitation.id
     )
-    return person
+    return person, held

@@ -12,12 +12,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import personas
+from actors import events, notices, personas, sanctions
 from actors.errors import Conflict, Invalid, NotFound, NotPermitted
+from actors.events import EventKind
 from actors.ids import LocalIds
-from actors.policy import STAFF
-from actors.subnets import join_remote_subnet
-from storage import audit, queues
+from actors.policy import STAFF, may_join, refusal_to_join
+from actors.subnets import join_remote_subnet, may_join_as
+from storage import audit, forgetting
 from storage import peers as peer_store
 from storage import people as people_store
 from storage import subnets as store
@@ -34,10 +35,10 @@ def _host(uri: str) -> str:
 
 
 async def _tell(
-    s: AsyncSession, kind: str, subnet_uri: str, member_uri: str, now: datetime
+    s: AsyncSession, kind: EventKind, subnet_uri: str, member_uri: str, now: datetime
 ) -> None:
     """Record a membership change for the delivery worker to tell the node concerned."""
-    await queues.add_event(s, kind, {"subnet_uri": subnet_uri, "member_uri": member_uri}, now)
+    await events.record(s, kind, {"subnet_uri": subnet_uri, "member_uri": member_uri}, now)
 
 
 async def leave(
@@ -48,7 +49,7 @@ async def leave(
     if member is None or not await store.remove_membership(s, subnet_uri, member):
         raise NotFound("You are not a member of that subnet.")
     if ids.subnet_slug(subnet_uri) is None:
-        await _tell(s, "membership.left", subnet_uri, member, now)
+        await _tell(s, EventKind.MEMBERSHIP_LEFT, subnet_uri, member, now)
 
 
 async def require_moderator(
@@ -68,16 +69,40 @@ async def remove_member(
     subnet_uri: str,
     member_uri: str,
     now: datetime,
+    reason: str = "",
 ) -> None:
-    """A moderator removes someone from a subnet hosted here; their node hears by Remove."""
+    """A moderator removes someone from a subnet hosted here; their node hears by Remove, and
+    one of our people is told, with the reason."""
     await require_moderator(s, ids, moderator, subnet_uri)
     if not await store.remove_membership(s, subnet_uri, member_uri):
         raise NotFound("That person is not in this subnet.")
-    if not ids.is_local(member_uri):
-        await _tell(s, "membership.removed", subnet_uri, member_uri, now)
+    await _tell_removed(s, ids, subnet_uri, member_uri, reason, now)
+    if not ids.is_local(member_uri):  # their node tells them, with the reason
+        await events.record(
+            s,
+            EventKind.MEMBERSHIP_REMOVED,
+            {"subnet_uri": subnet_uri, "member_uri": member_uri, "reason": reason},
+            now,
+        )
     await audit.record(
         s, at=now, who=ids.person(moderator.id), action="member.removed", target=member_uri
     )
+
+
+async def _tell_removed(
+    s: AsyncSession, ids: LocalIds, subnet_uri: str, member_uri: str, reason: str, now: datetime
+) -> None:
+    local = await personas.local_member(s, ids, member_uri)
+    if local is not None:
+        await notices.tell(
+            s,
+            person_id=local.person.id,
+            kind=notices.NoticeKind.MEMBER_REMOVED,
+            subject_uri=subnet_uri,
+            subnet_uri=subnet_uri,
+            reason=reason or None,
+            now=now,
+        )
 
 
 async def answer_join(
@@ -97,11 +122,12 @@ async def answer_join(
         raise NotFound("There is no pending request from that person.")
     if approve:
         row.state = "active"
+        await _tell_joined(s, ids, subnet_uri, member_uri, now)
     else:
         await store.remove_membership(s, subnet_uri, member_uri)
     if not ids.is_local(member_uri):
         payload = {"subnet_uri": subnet_uri, "member_uri": member_uri, "accepted": approve}
-        await queues.add_event(s, "join.answered", payload, now)
+        await events.record(s, EventKind.JOIN_ANSWERED, payload, now)
     await audit.record(
         s,
         at=now,
@@ -112,16 +138,30 @@ async def answer_join(
 
 
 async def remote_join(
-    s: AsyncSession, ids: LocalIds, *, peer: Peer, subnet_uri: str, member_uri: str, now: datetime
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    peer: Peer,
+    subnet_uri: str,
+    member_uri: str,
+    now: datetime,
+    joins_as: object = None,
 ) -> None:
-    """A person on a partner node joins a subnet hosted here: automatic, or pending approval."""
+    """A person on a partner node joins a subnet hosted here: automatic, or pending approval.
+    A learning space answers No (a Reject, so their node drops the membership too) unless
+    their node says they are staff or a professional (`joins_as`)."""
     if _host(member_uri) != peer.host:
         raise NotPermitted("A Join must come from its member's node.")
     slug = ids.subnet_slug(subnet_uri)
     subnet = await store.subnet_by_slug(s, slug) if slug else None
     if subnet is None or not await store.is_partner(s, subnet.id, peer.id):
         raise NotFound("No such subnet is shared with that node.")
-    await store.add_membership(
+    if not may_join_as(joins_as, subnet.kind):
+        payload = {"subnet_uri": subnet_uri, "member_uri": member_uri, "accepted": False}
+        await events.record(s, EventKind.JOIN_ANSWERED, payload, now)
+        await audit.record(s, at=now, who="policy", action="join.refused", target=member_uri)
+        return
+    added = await store.add_membership(
         s,
         subnet_uri=subnet_uri,
         member_uri=member_uri,
@@ -129,6 +169,36 @@ async def remote_join(
         now=now,
         state="pending" if subnet.join_approval else "active",
     )
+    if added and subnet.join_approval:
+        await notices.tell_moderators_of_request(
+            s, ids, subnet_uri=subnet_uri, member_uri=member_uri, now=now
+        )
+
+
+async def _tell_joined(
+    s: AsyncSession, ids: LocalIds, subnet_uri: str, member_uri: str, now: datetime
+) -> None:
+    member = await personas.local_member(s, ids, member_uri)
+    if member is not None:
+        await notices.tell(
+            s,
+            person_id=member.person.id,
+            kind=notices.NoticeKind.JOIN_APPROVED,
+            subject_uri=subnet_uri,
+            subnet_uri=subnet_uri,
+            now=now,
+        )
+
+
+async def approved_by_home(
+    s: AsyncSession, ids: LocalIds, *, peer: Peer, subnet_uri: str, member_uri: str, now: datetime
+) -> None:
+    """A subnet's home approved one of our people's request to join: they are told."""
+    group = await peer_store.remote_actor(s, subnet_uri)
+    if group is None or group.peer_id != peer.id or not ids.is_local(member_uri):
+        raise NotPermitted("Only a subnet's home can approve its members.")
+    if await store.membership(s, subnet_uri, member_uri) is not None:
+        await _tell_joined(s, ids, subnet_uri, member_uri, now)
 
 
 async def remote_leave(
@@ -140,13 +210,33 @@ async def remote_leave(
 
 
 async def removed_by_home(
-    s: AsyncSession, ids: LocalIds, *, peer: Peer, subnet_uri: str, member_uri: str
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    peer: Peer,
+    subnet_uri: str,
+    member_uri: str,
+    now: datetime,
+    reason: str = "",
 ) -> None:
-    """A subnet's home removed (or refused) one of our people."""
+    """A subnet's home removed (or refused) one of our people; one who was a member is told,
+    with the home's reason when it gave one."""
     group = await peer_store.remote_actor(s, subnet_uri)
     if group is None or group.peer_id != peer.id or not ids.is_local(member_uri):
         raise NotPermitted("Only a subnet's home can remove its members.")
+    row = await store.any_membership(s, subnet_uri, member_uri)
     await store.remove_membership(s, subnet_uri, member_uri)
+    if row is not None and row.state == "active":
+        reason = sanctions.checked_reason(reason[: sanctions.MAX_REASON], required=False)
+        await _tell_removed(s, ids, subnet_uri, member_uri, reason, now)
+
+
+async def erased_at_home(s: AsyncSession, *, peer: Peer, member_uri: str) -> None:
+    """A partner's person erased their account: forget their persona here (memberships,
+    Likes, cached document). Only the persona's own node may say so."""
+    if _host(member_uri) != peer.host:
+        raise NotPermitted("Only a person's own node can say they are erased.")
+    await forgetting.forget_person(s, member_uri)
 
 
 @dataclass(frozen=True)
@@ -210,6 +300,10 @@ async def add_person(
     person = await people_store.person_by_username(s, username.strip().lower())
     if person is None or person.disabled:
         raise Invalid("There is no one with that username at this trust.")
+    slug = ids.subnet_slug(subnet_uri)
+    subnet = await store.subnet_by_slug(s, slug) if slug is not None else None
+    if subnet is not None and not may_join(person.role, subnet.kind):
+        raise Invalid(refusal_to_join(subnet.kind), "username")
     member = await personas.member_uri(s, ids, person.id, subnet_uri)
     if ids.subnet_slug(subnet_uri) is not None:
         added = await store.add_membership(
@@ -219,6 +313,8 @@ async def add_person(
         group = await peer_store.remote_actor(s, subnet_uri)
         if group is None:
             raise NotFound("That subnet is not known here.")
+        if not may_join(person.role, group.subnet_kind):
+            raise Invalid(refusal_to_join(group.subnet_kind), "username")
         added = await join_remote_subnet(s, ids, group=group, person=person, now=now)
     if not added:
         raise Conflict("That person is already in this subnet.")
@@ -236,17 +332,30 @@ async def remove_own_person(
     subnet_uri: str,
     member_uri: str,
     now: datetime,
+    reason: str = "",
 ) -> None:
-    """Staff take one of this trust's people out of a subnet (at its home: any member)."""
+    """Staff take one of this trust's people out of a subnet (at its home: any member); the
+    reason is kept on record with the decision."""
+    if reason:
+        await sanctions.record_removal(
+            s, subnet_uri=subnet_uri, member_uri=member_uri, reason=reason, now=now
+        )
     if ids.subnet_slug(subnet_uri) is not None:
         await remove_member(
-            s, ids, moderator=clinician, subnet_uri=subnet_uri, member_uri=member_uri, now=now
+            s,
+            ids,
+            moderator=clinician,
+            subnet_uri=subnet_uri,
+            member_uri=member_uri,
+            now=now,
+            reason=reason,
         )
         return
     await _require_staff_member(s, ids, clinician, subnet_uri)
     if not ids.is_local(member_uri) or not await store.remove_membership(s, subnet_uri, member_uri):
         raise NotFound("That person is not one of ours in this subnet.")
-    await _tell(s, "membership.left", subnet_uri, member_uri, now)
+    await _tell_removed(s, ids, subnet_uri, member_uri, reason, now)
+    await _tell(s, EventKind.MEMBERSHIP_LEFT, subnet_uri, member_uri, now)
     await audit.record(
         s, at=now, who=ids.person(clinician.id), action="member.removed", target=member_uri
     )
@@ -269,7 +378,7 @@ async def grant_moderator(
         raise NotFound("That person is not in this subnet.")
     row.role = "moderator"
     if not ids.is_local(member_uri):
-        await _tell(s, "moderator.granted", subnet_uri, member_uri, now)
+        await _tell(s, EventKind.MODERATOR_GRANTED, subnet_uri, member_uri, now)
     await audit.record(
         s, at=now, who=ids.person(moderator.id), action="moderator.granted", target=member_uri
     )

@@ -58,6 +58,25 @@ async def subnet_members(s: AsyncSession, ids: LocalIds, slug: str, peer: Peer) 
     return Listing(await subnet_store.member_count(s, uri), [])
 
 
+async def subnet_member_named(
+    s: AsyncSession,
+    ids: LocalIds,
+    slug: str,
+    peer: Peer,
+    member_uri: str,
+    moderator: bool = False,
+) -> Listing:
+    """Whether one named person is an active member (with `moderator`, a moderator) of a
+    subnet hosted here, for a partner node confirming a reader (the URI itself, or nothing);
+    NotFound for anyone else."""
+    uri = ids.subnet(slug)
+    if not await subnets.node_may_see(s, ids, uri, peer):
+        raise NotFound("No such subnet.")
+    row = await subnet_store.membership(s, uri, member_uri)
+    found = row is not None and (not moderator or row.role == "moderator")
+    return Listing(1, [member_uri]) if found else Listing(0, [])
+
+
 async def member_outbox(s: AsyncSession, ids: LocalIds, member_id: str, peer: Peer) -> Listing:
     """A member's outbox as a peer sees it: empty, if the peer may see the member at all."""
     member = await personas.local_member(s, ids, ids.member(member_id))

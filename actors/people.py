@@ -18,9 +18,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import throttle
-from actors.errors import Conflict, Invalid, NotFound, NotPermitted
+from actors.errors import Conflict, Invalid, Invalids, NotFound, NotPermitted
 from actors.passwords import check_password
 from actors.policy import Action, Role, may, may_invite, needs_second_factor, parse_role
+from actors.text import line_text
+from storage import audit
 from storage import people as store
 from storage.models import Person, WebSession
 
@@ -34,7 +36,7 @@ SECOND_STEP_WITHIN = timedelta(minutes=10)
 def check_pseudonym(pseudonym: str, real_name: str | None = None) -> str:
     """A pseudonym shown to others: 2–40 characters, no long runs of digits (phone, NHS no.),
     no e-mail address, and — when the clinician recorded it — no part of the real name."""
-    pseudonym = " ".join(pseudonym.split())
+    pseudonym = line_text(pseudonym, "Your pseudonym", "pseudonym")
     if not 2 <= len(pseudonym) <= 40:
         raise Invalid("A pseudonym must be 2 to 40 characters long.", "pseudonym")
     if re.search(r"\d{4,}", pseudonym):
@@ -48,6 +50,30 @@ def check_pseudonym(pseudonym: str, real_name: str | None = None) -> str:
     return pseudonym
 
 
+def check_new_account(
+    username: str, password: str, pseudonym: str, real_name: str | None = None
+) -> None:
+    """`Invalids` naming every one of username, password and pseudonym that is not right."""
+    problems: list[Invalid] = []
+    if not USERNAME.match(username):
+        problems.append(
+            Invalid(
+                "A username must be 2–32 characters: lower-case letters, digits, '.', '_' or '-'.",
+                "username",
+            )
+        )
+    for check in (
+        lambda: check_pseudonym(pseudonym, real_name),
+        lambda: check_password(password, not_containing=(username, pseudonym)),
+    ):
+        try:
+            check()
+        except Invalid as problem:
+            problems.append(problem)
+    if problems:
+        raise Invalids(problems)
+
+
 async def add_person(
     s: AsyncSession,
     hasher: PasswordHasher,
@@ -57,21 +83,18 @@ async def add_person(
     password: str,
     now: datetime,
     pseudonym: str | None = None,
+    who: str = "cli",
 ) -> Person:
-    """Create a local account; `Invalid`/`Conflict` explain what is wrong with the request."""
-    if not USERNAME.match(username):
-        raise Invalid(
-            "A username must be 2–32 characters: lower-case letters, digits, '.', '_' or '-'.",
-            "username",
-        )
+    """Create a local account; `Invalid`/`Conflict` explain what is wrong with the request.
+    The role given is audited, as by `who` (the inviter's URI, or "cli")."""
+    check_new_account(username, password, pseudonym or username)
     try:
         role = parse_role(role)
     except ValueError as error:
         raise Invalid(str(error)) from None
-    check_password(password, not_containing=(username, pseudonym or ""))
     if await store.person_by_username(s, username) is not None:
         raise Conflict(f"The username {username!r} is taken.")
-    return await store.add_person(
+    person = await store.add_person(
         s,
         username=username,
         pseudonym=check_pseudonym(pseudonym or username),
@@ -79,6 +102,8 @@ async def add_person(
         password_hash=hasher.hash(password),
         now=now,
     )
+    await audit.record(s, at=now, who=who, action=f"role.given.{role}", target=person.id)
+    return person
 
 
 async def authenticate(

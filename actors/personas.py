@@ -13,13 +13,16 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import events, screened
 from actors.errors import NotFound
+from actors.events import EventKind
 from actors.ids import LocalIds
 from actors.people import check_pseudonym
+from actors.role_tags import role_tag
+from actors.screening import Screener
 from storage import personas as store
-from storage import queues
 from storage import subnets as subnet_store
-from storage.models import Person, Persona
+from storage.models import Alert, Person, Persona
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,10 @@ class Member:
     name: str
     person: Person
     persona: Persona
+
+    @property
+    def role_tag(self) -> str | None:
+        return role_tag(self.person.role)
 
 
 async def member_uri(s: AsyncSession, ids: LocalIds, person_id: str, subnet_uri: str) -> str:
@@ -50,6 +57,14 @@ async def member_uris_of(s: AsyncSession, ids: LocalIds, person_id: str) -> list
     return [ids.member(p.id) for p in await store.personas_of(s, person_id)]
 
 
+async def members_of(s: AsyncSession, ids: LocalIds, person_id: str) -> list[Member]:
+    """The person as each subnet they have a persona in sees them."""
+    found = [
+        await local_member(s, ids, ids.member(p.id)) for p in await store.personas_of(s, person_id)
+    ]
+    return [member for member in found if member is not None]
+
+
 async def names_in(s: AsyncSession, subnet_uri: str, people: list[Person]) -> dict[str, str]:
     """Each person's name in the subnet (their persona's pseudonym, else their usual one)."""
     chosen = await store.personas_in(s, subnet_uri, [p.id for p in people])
@@ -66,14 +81,37 @@ async def set_pseudonym(
     subnet_uri: str,
     pseudonym: str,
     now: datetime,
-) -> None:
-    """A member chooses the name shown in one subnet; the subnet's nodes hear by Update."""
+    screener: Screener,
+) -> Alert | None:
+    """A member chooses the name shown in one subnet; the subnet's nodes hear by Update. A
+    name screening flags is not applied: the alert raised about it is returned instead."""
     uri = await member_uri(s, ids, person.id, subnet_uri)
     if await subnet_store.membership(s, subnet_uri, uri) is None:
         raise NotFound("You are not a member of that subnet.")
-    persona = await store.persona_for(s, person.id, subnet_uri)
-    persona.pseudonym = check_pseudonym(pseudonym)
-    await queues.add_event(s, "persona.updated", {"persona_id": persona.id}, now)
+    pseudonym = check_pseudonym(pseudonym)
+    alert = await screened.screen_name(
+        s,
+        ids,
+        screener=screener,
+        person_id=person.id,
+        name=pseudonym,
+        subnet_uri=subnet_uri,
+        now=now,
+    )
+    if alert is None:
+        await apply_pseudonym(
+            s, person_id=person.id, subnet_uri=subnet_uri, pseudonym=pseudonym, now=now
+        )
+    return alert
+
+
+async def apply_pseudonym(
+    s: AsyncSession, *, person_id: str, subnet_uri: str, pseudonym: str, now: datetime
+) -> None:
+    """Show a (checked, screened) name in one subnet."""
+    persona = await store.persona_for(s, person_id, subnet_uri)
+    persona.pseudonym = pseudonym
+    await events.record(s, EventKind.PERSONA_UPDATED, {"persona_id": persona.id}, now)
 
 
 async def find_member_uri(

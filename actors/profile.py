@@ -2,7 +2,8 @@
 
 Avatars are pictures that ship with SHaRON (never uploads), so no photo of anyone is ever held.
 A new pseudonym is checked as at joining, against the real name if a clinician recorded one,
-and recorded as a `person.updated` event so partner nodes can refresh their copy of the actor.
+screened like everything people read, and recorded as a `person.updated` event so partner nodes
+can refresh their copy of the actor.
 """
 
 from __future__ import annotations
@@ -11,19 +12,30 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import people
+from actors import events, people, screened
 from actors.errors import Invalid, NotFound
+from actors.events import EventKind
+from actors.ids import LocalIds
+from actors.screening import Screener
 from storage import details as details_store
 from storage import people as store
-from storage import queues
-from storage.models import Person
+from storage.models import Alert, Person
 
 AVATARS = ("leaf", "wave", "sun", "mountain", "star", "boat")
 
 
 async def update_profile(
-    s: AsyncSession, *, person_id: str, pseudonym: str, avatar: str, now: datetime
-) -> Person:
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    person_id: str,
+    pseudonym: str,
+    avatar: str,
+    now: datetime,
+    screener: Screener,
+) -> Alert | None:
+    """Save the avatar, and the pseudonym unless screening flags it: then the old one stays,
+    and the alert raised about the new one is returned (`actors/screened.py`)."""
     person = await store.person_by_id(s, person_id)
     if person is None:
         raise NotFound("There is no such account.")
@@ -31,8 +43,18 @@ async def update_profile(
         raise Invalid("Choose one of the pictures shown.", "avatar")
     details = await details_store.personal_details(s, person.id)
     pseudonym = people.check_pseudonym(pseudonym, real_name=details.real_name if details else None)
-    changed = pseudonym != person.pseudonym
-    person.pseudonym, person.avatar = pseudonym, avatar or None
-    if changed:
-        await queues.add_event(s, "person.updated", {"person_id": person.id}, now)
-    return person
+    person.avatar = avatar or None
+    if pseudonym == person.pseudonym:
+        return None
+    alert = await screened.screen_name(
+        s, ids, screener=screener, person_id=person.id, name=pseudonym, subnet_uri="", now=now
+    )
+    if alert is None:
+        await apply_pseudonym(s, person, pseudonym, now)
+    return alert
+
+
+async def apply_pseudonym(s: AsyncSession, person: Person, pseudonym: str, now: datetime) -> None:
+    """Show a (checked, screened) pseudonym wherever the person has no subnet name of their own."""
+    person.pseudonym = pseudonym
+    await events.record(s, EventKind.PERSON_UPDATED, {"person_id": person.id}, now)

@@ -12,16 +12,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import personas
+from actors import events, personas
 from actors.errors import Conflict, Invalid, NotFound, NotPermitted
+from actors.events import EventKind
 from actors.ids import LocalIds
-from actors.policy import Action, may
+from actors.policy import STAFF, SUBNET_KINDS, Action, Role, may, may_join, refusal_to_join
+from actors.text import line_text
+from storage import audit
 from storage import peers as peer_store
-from storage import queues
 from storage import subnets as store
 from storage.models import Peer, Person, RemoteActor, Subnet
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+KIND_PROBLEM = "A subnet's kind must be 'support' or 'learning' (a learning space)."
 
 
 @dataclass(frozen=True)
@@ -35,17 +38,81 @@ class SubnetSummary:
     shared_with: tuple[str, ...]
     posting_policy: str = "all"
     premoderation: bool = False
+    numbers: str = "shown"  # how readers see eating-disorder numbers (actors/numbers.py)
+    audience: str = "adults"  # or "under_18"
+    hold_concern: bool = False
+    kind: str = "support"  # or "learning": professionals and staff alone (actors/policy.py)
 
 
-async def create_subnet(s: AsyncSession, *, slug: str, name: str, now: datetime) -> Subnet:
+async def new_subnet_problems(s: AsyncSession, *, slug: str, name: str) -> list[Invalid]:
+    """Everything wrong with a new subnet's slug and name, so a form can list it all at once
+    (each error's `field` is "slug" or "name")."""
+    problems: list[Invalid] = []
     if not SLUG.match(slug):
-        raise Invalid("A subnet slug must be 2–63 characters: lower-case letters, digits or '-'.")
-    name = " ".join(name.split())
-    if not 2 <= len(name) <= 200:
-        raise Invalid("A subnet name must be 2 to 200 characters long.")
-    if await store.subnet_by_slug(s, slug) is not None:
+        problems.append(
+            Invalid(
+                "A subnet slug must be 2–63 characters: lower-case letters, digits or '-'.", "slug"
+            )
+        )
+    elif await store.subnet_by_slug(s, slug) is not None:
+        problems.append(Invalid(f"A subnet called {slug!r} already exists.", "slug"))
+    try:
+        name = line_text(name, "The subnet's name", "name")
+    except Invalid as error:
+        problems.append(error)
+    else:
+        if not 2 <= len(name) <= 200:
+            problems.append(Invalid("A subnet name must be 2 to 200 characters long.", "name"))
+    return problems
+
+
+async def create_subnet(
+    s: AsyncSession,
+    *,
+    slug: str,
+    name: str,
+    now: datetime,
+    who: str = "cli",
+    kind: str = "support",
+) -> Subnet:
+    if SLUG.match(slug) and await store.subnet_by_slug(s, slug) is not None:
         raise Conflict(f"A subnet called {slug!r} already exists.")
-    return await store.add_subnet(s, slug=slug, name=name, now=now)
+    problems = await new_subnet_problems(s, slug=slug, name=name)
+    if kind not in SUBNET_KINDS:
+        problems.append(Invalid(KIND_PROBLEM, "kind"))
+    if problems:
+        raise problems[0]
+    subnet = await store.add_subnet(
+        s, slug=slug, name=line_text(name, "The subnet's name"), now=now
+    )
+    subnet.kind = kind
+    await audit.record(s, at=now, who=who, action="subnet.created", target=slug)
+    return subnet
+
+
+async def learning_space_problems(s: AsyncSession, ids: LocalIds, subnet: Subnet) -> list[Invalid]:
+    """Why a subnet cannot become a learning space now: someone in it may not be in one (a
+    patient or carer here), or people of partner trusts are, whom this node cannot vouch for."""
+    rows = await store.members_of(s, ids.subnet(subnet.slug))
+    if any(not ids.is_local(row.member_uri) for row in rows):
+        return [
+            Invalid(
+                "People from partner trusts are in this subnet, so it cannot become a learning "
+                "space. Make a new subnet for it instead.",
+                "kind",
+            )
+        ]
+    for row in rows:
+        member = await personas.local_member(s, ids, row.member_uri)
+        if member is not None and not may_join(member.person.role, "learning"):
+            return [
+                Invalid(
+                    "Patients, carers or volunteers are in this subnet, so it cannot become a "
+                    "learning space. Only professionals and staff can be in one.",
+                    "kind",
+                )
+            ]
+    return []
 
 
 async def local_subnet(s: AsyncSession, slug: str) -> Subnet:
@@ -65,6 +132,8 @@ async def add_local_member(
     role: str = "member",
 ) -> bool:
     subnet = await local_subnet(s, slug)
+    if not may_join(person.role, subnet.kind):
+        raise Invalid(refusal_to_join(subnet.kind))
     subnet_uri = ids.subnet(subnet.slug)
     return await store.add_membership(
         s,
@@ -83,15 +152,35 @@ async def join_remote_subnet(
         raise Invalid("That address is not a subnet.")
     if ids.instance not in group.partners:
         raise NotPermitted("That subnet is not shared with this trust (yet).")
+    if not may_join(person.role, group.subnet_kind):
+        raise Invalid(refusal_to_join(group.subnet_kind))
     member_uri = await personas.member_uri(s, ids, person.id, group.uri)
     added = await store.add_membership(
         s, subnet_uri=group.uri, member_uri=member_uri, role="member", now=now
     )
     if added:
-        await queues.add_event(
-            s, "membership.joined", {"subnet_uri": group.uri, "member_uri": member_uri}, now
-        )
+        payload = {"subnet_uri": group.uri, "member_uri": member_uri}
+        if group.subnet_kind == "learning":
+            payload["joins_as"] = joins_as(person.role)
+        await events.record(s, EventKind.MEMBERSHIP_JOINED, payload, now)
     return added
+
+
+def joins_as(role: str) -> str:
+    """What a learning space's home is told of a person joining it from here: "staff" or
+    "professional" (the only people `may_join` lets in), so it can hold to its rule too."""
+    return "staff" if Role(role) in STAFF else Role(role).value
+
+
+def may_join_as(claimed: object, subnet_kind: str) -> bool:
+    """Whether a partner's person joining a subnet here, as their node says they are
+    (`joins_as`), may: anyone in a support subnet; in a learning space, staff or a
+    professional, and nobody of whom their node says nothing."""
+    if subnet_kind != "learning":
+        return True
+    return claimed == "staff" or (
+        isinstance(claimed, str) and claimed in set(Role) and may_join(claimed, subnet_kind)
+    )
 
 
 async def node_may_see(s: AsyncSession, ids: LocalIds, subnet_uri: str, peer: Peer) -> bool:
@@ -135,6 +224,10 @@ async def summary(s: AsyncSession, ids: LocalIds, subnet_uri: str, node_name: st
             shared,
             subnet.posting_policy,
             subnet.premoderation,
+            subnet.numbers,
+            subnet.audience,
+            subnet.hold_concern,
+            subnet.kind,
         )
     group = await peer_store.remote_actor(s, subnet_uri)
     if group is None:
@@ -151,6 +244,10 @@ async def summary(s: AsyncSession, ids: LocalIds, subnet_uri: str, node_name: st
         shared,
         group.posting_policy,
         group.premoderation,
+        group.numbers,
+        group.audience,
+        group.hold_concern,
+        group.subnet_kind,
     )
 
 

@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import personas, subnets
+from actors import events, notices, personas, screened, subnets
 from actors.errors import NotFound, NotPermitted
+from actors.events import EventKind
 from actors.ids import LocalIds
 from actors.policy import STAFF
-from actors.posts import checked_content
-from storage import audit, queues, reactions
+from actors.posts import checked_content, subnet_of_known
+from actors.screening import Screener
+from storage import audit, reactions
 from storage import peers as peer_store
 from storage import posts as store
 from storage import subnets as subnet_store
@@ -44,15 +46,71 @@ async def is_moderator(s: AsyncSession, ids: LocalIds, person: Person, subnet_ur
     return ids.subnet_slug(subnet_uri) is not None or row.role == "moderator"
 
 
+async def post_to_edit(s: AsyncSession, ids: LocalIds, *, person: Person, post_uri: str) -> Post:
+    """The author's own post, for the edit page (NotFound for anyone else: no hint it exists)."""
+    post = await _own_post(s, ids, post_uri)
+    if post.author_id != person.id:
+        raise NotFound("There is no such post.")
+    return post
+
+
 async def edit_post(
-    s: AsyncSession, ids: LocalIds, *, person: Person, post_uri: str, content: str, now: datetime
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    person: Person,
+    post_uri: str,
+    content: str,
+    now: datetime,
+    screener: Screener,
 ) -> Post:
-    """The author edits their post; other nodes drop their cached copy."""
+    """The author edits their post; it is screened again, and other nodes drop their cached
+    copy. A post screening holds is served to no other node until a clinician here releases
+    it: an edit that holds a post partners already know records `post.updated` all the same,
+    so they drop the old text at once rather than when their cache expires; an edit of a post
+    held since it was written records nothing."""
     post = await _own_post(s, ids, post_uri)
     if post.author_id != person.id:
         raise NotPermitted("Only its author can edit a post.")
-    post.content, post.updated = checked_content(content), now
-    await queues.add_event(s, "post.updated", {"post_id": post.id}, now)
+    content = checked_content(content)
+    summary = await subnets.summary(s, ids, post.subnet_uri, "")
+    screening = screener.screen(content)
+    hold = screened.holds(screening, hold_concern=summary.hold_concern)
+    if post.moderation_state == "visible":  # published, perhaps after pre-moderation
+        post.left_home = True
+    post.content, post.updated = content, now
+    screened.record_on(post, screening)
+    await screened.raise_alert(s, ids, post=post, screening=screening, held=hold, now=now)
+    if hold or post.moderation_state == screened.SCREENED:
+        post.moderation_state = screened.SCREENED
+        if post.left_home:
+            await events.record(s, EventKind.POST_UPDATED, {"post_id": post.id}, now)
+        return post
+    if summary.premoderation and person.role not in STAFF:
+        return await _back_to_moderators(s, ids, post, local=summary.local, now=now)
+    await events.record(s, EventKind.POST_UPDATED, {"post_id": post.id}, now)
+    return post
+
+
+async def _back_to_moderators(
+    s: AsyncSession, ids: LocalIds, post: Post, *, local: bool, now: datetime
+) -> Post:
+    """In a pre-moderated subnet an edit waits for a moderator like a new post: hidden from
+    every other node (served to the subnet's home only) until approved."""
+    was, post.moderation_state = post.moderation_state, "held"
+    await notices.tell_author(
+        s, ids, post_uri=ids.post(post.id), kind=notices.NoticeKind.POST_HELD, now=now
+    )
+    if local:
+        if was == "visible":
+            await events.record(
+                s,
+                EventKind.MODERATION_HIDDEN,
+                {"object_uri": ids.post(post.id), "subnet_uri": post.subnet_uri},
+                now,
+            )
+        return post
+    await events.record(s, EventKind.MODERATION_EDITED, {"post_id": post.id}, now)
     return post
 
 
@@ -67,14 +125,19 @@ async def delete_post(
 
 
 async def erase(s: AsyncSession, ids: LocalIds, *, post: Post, now: datetime, who: str) -> None:
+    """Erase a post's text; partners hear of it, unless screening held it since it was
+    written (they never knew of it)."""
+    never_left = post.moderation_state == screened.SCREENED and not post.left_home
     await store.tombstone(s, post, now)
     await reactions.drop_reactions_to(s, ids.post(post.id))
-    await queues.add_event(
-        s,
-        "post.deleted",
-        {"post_id": post.id, "subnet_uri": post.subnet_uri, "author_id": post.author_id},
-        now,
-    )
+    await notices.tell_reporters(s, object_uri=ids.post(post.id), now=now)
+    if not never_left:
+        await events.record(
+            s,
+            EventKind.POST_DELETED,
+            {"post_id": post.id, "subnet_uri": post.subnet_uri, "author_id": post.author_id},
+            now,
+        )
     await audit.record(s, at=now, who=who, action="post.deleted", target=ids.post(post.id))
 
 
@@ -89,9 +152,9 @@ async def remove_reference(
     if person is not None and not await is_moderator(s, ids, person, ref.subnet_uri):
         raise NotPermitted("Only a moderator of this subnet can remove posts from it.")
     if ids.subnet_slug(ref.subnet_uri) is None:  # a granted moderator: the home decides
-        await queues.add_event(
+        await events.record(
             s,
-            "moderation.delete",
+            EventKind.MODERATION_DELETE,
             {
                 "subnet_uri": ref.subnet_uri,
                 "object_uri": object_uri,
@@ -104,8 +167,8 @@ async def remove_reference(
         return
     await store.delete_ref(s, object_uri)
     await reactions.drop_reactions_to(s, object_uri)
-    await queues.add_event(
-        s, "ref.removed", {"object_uri": object_uri, "subnet_uri": ref.subnet_uri}, now
+    await events.record(
+        s, EventKind.REF_REMOVED, {"object_uri": object_uri, "subnet_uri": ref.subnet_uri}, now
     )
     who = ids.person(person.id) if person else "retention"
     await audit.record(s, at=now, who=who, action="ref.removed", target=object_uri)
@@ -120,14 +183,17 @@ async def object_deleted(
     delete_id: str,
     now: datetime,
     actor_uri: str = "",
+    claimed_subnet: str | None = None,
 ) -> list[str]:
     """A node deleted an object: its home (any object of its own) or a subnet's home (anything
     in that subnet). Drop the reference and Likes, erase our own post if it was ours, and
-    acknowledge. Returns the URIs to drop from the RAM cache."""
+    acknowledge. Returns the URIs to drop from the RAM cache. A Delete that names another
+    subnet than the object's is refused."""
     ref = await store.ref_by_uri(s, object_uri)
     post_id = ids.post_id(object_uri)
     post = await store.post_by_id(s, post_id) if post_id else None
     subnet_uri = ref.subnet_uri if ref else (post.subnet_uri if post else None)
+    _same_subnet(subnet_uri, claimed_subnet)
     from_home = _host(object_uri) == peer.host
     from_subnet_home = subnet_uri is not None and await _hosts(s, peer, subnet_uri)
     if not from_home and not from_subnet_home:
@@ -137,12 +203,13 @@ async def object_deleted(
         return [object_uri]
     if ref is not None:
         await store.delete_ref(s, object_uri)
+        await notices.tell_reporters(s, object_uri=object_uri, now=now)
     await reactions.drop_reactions_to(s, object_uri)
     if post is not None and post.deleted_at is None and from_subnet_home:
         await erase(s, ids, post=post, now=now, who=peer.instance_actor)
-    await queues.add_event(
+    await events.record(
         s,
-        "erasure.acknowledged",
+        EventKind.ERASURE_ACKNOWLEDGED,
         {"peer_id": peer.id, "delete_id": delete_id, "object_uri": object_uri},
         now,
     )
@@ -176,11 +243,25 @@ async def _hosts(s: AsyncSession, peer: Peer, subnet_uri: str) -> bool:
     return group is not None and group.kind == "Group" and group.peer_id == peer.id
 
 
-async def object_updated(s: AsyncSession, *, peer: Peer, object_uri: str) -> list[str]:
+async def object_updated(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    peer: Peer,
+    object_uri: str,
+    claimed_subnet: str | None = None,
+) -> list[str]:
     """An object's home edited it: our cached copy is stale (nothing on disk changes)."""
     if _host(object_uri) != peer.host:
         raise NotPermitted("Only an object's home can update it.")
+    _same_subnet(await subnet_of_known(s, ids, object_uri), claimed_subnet)
     return [object_uri]
+
+
+def _same_subnet(known: str | None, claimed: str | None) -> None:
+    """An activity about a post may not name another subnet than the one the post is in."""
+    if known is not None and claimed is not None and claimed != known:
+        raise NotPermitted("That post is in another subnet than the activity names.")
 
 
 async def _subnet_of(s: AsyncSession, ids: LocalIds, object_uri: str) -> str:
@@ -209,9 +290,13 @@ async def like(
             s, object_uri=object_uri, actor_uri=actor, subnet_uri=subnet_uri, now=now
         )
     if changed:
-        kind = "reaction.removed" if undo else "reaction.added"
+        kind = EventKind.REACTION_REMOVED if undo else EventKind.REACTION_ADDED
         payload = {"object_uri": object_uri, "subnet_uri": subnet_uri, "actor_uri": actor}
-        await queues.add_event(s, kind, payload, now)
+        await events.record(s, kind, payload, now)
+    if changed and not undo:
+        await notices.tell_author(
+            s, ids, post_uri=object_uri, kind=notices.NoticeKind.LIKE, actor_uri=actor, now=now
+        )
     return changed
 
 
@@ -224,18 +309,25 @@ async def remote_like(
     object_uri: str,
     now: datetime,
     undo: bool,
+    claimed_subnet: str | None = None,
 ) -> None:
-    """A person on a partner node liked a post in a subnet that node takes part in."""
+    """A person on a partner node liked a post in a subnet that node takes part in; when the
+    subnet is hosted here, they must be a member of it."""
     if _host(actor_uri) != peer.host:
         raise NotPermitted("A Like must come from its actor's node.")
     subnet_uri = await _subnet_of(s, ids, object_uri)
+    _same_subnet(subnet_uri, claimed_subnet)
     if not await subnets.node_may_see(s, ids, subnet_uri, peer):
         raise NotFound("No such subnet is shared with that node.")
+    if ids.subnet_slug(subnet_uri) is not None:
+        await subnets.require_member(s, subnet_uri, actor_uri)
     if undo:
         await reactions.remove_reaction(s, object_uri=object_uri, actor_uri=actor_uri)
-    else:
-        await reactions.add_reaction(
-            s, object_uri=object_uri, actor_uri=actor_uri, subnet_uri=subnet_uri, now=now
+    elif await reactions.add_reaction(
+        s, object_uri=object_uri, actor_uri=actor_uri, subnet_uri=subnet_uri, now=now
+    ):
+        await notices.tell_author(
+            s, ids, post_uri=object_uri, kind=notices.NoticeKind.LIKE, actor_uri=actor_uri, now=now
         )
 
 

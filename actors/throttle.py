@@ -23,7 +23,11 @@ from storage import throttle as store
 
 
 class Throttled(ActorError):
-    """Too many failures recently; `str(error)` says how long to wait."""
+    """Too many failures recently; `str(error)` says how long to wait, `retry_after` in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ async def check(s: AsyncSession, keys: list[str], now: datetime) -> None:
         minutes = max(1, math.ceil(longest.total_seconds() / 60))
         raise Throttled(
             f"Too many attempts that did not work. Wait {minutes} minute"
-            f"{'s' if minutes != 1 else ''} and try again, or ask your clinician for help."
+            f"{'s' if minutes != 1 else ''} and try again, or ask your clinician for help.",
+            retry_after=math.ceil(longest.total_seconds()),
         )
 
 

@@ -71,6 +71,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import asyncpg
 from aiohttp import web
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import hashes
@@ -133,7 +134,7 @@ class Figures:
         lines = []
         width = max((len(label) for label, *_ in self.rows), default=0) + 2
         for label, value, unit, note in self.rows:
-            shown = "—" if value is None else f"{value:,.0f}"
+            shown = "—" if value is None else f"{value:,.2f}" if unit == "×" else f"{value:,.0f}"
             lines.append(f"{label:<{width}}{shown:>7} {unit:<6}{note}".rstrip())
         return "\n".join(lines)
 
@@ -167,12 +168,20 @@ def wait_http(port: int, path: str, deadline: float, alive: Callable[[], bool]) 
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process so far (Linux /proc), or None elsewhere."""
+    """User + system CPU time so far of a process and its live descendants (Linux /proc:
+    `sharon serve` forks its web and worker processes), or None elsewhere."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        total += cpu_seconds(int(child)) or 0.0
+    return total
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -491,24 +500,34 @@ class ServedNode:
         return self.process.poll() is None
 
 
-def sharon_command(directory: Path, profile: Path | None) -> list[str]:
+def sharon_command(directory: Path, profile: Path | None, *args: str) -> list[str]:
     if profile is not None:
         return [sys.executable, __file__, "--serve-profiled", str(directory), str(profile)]
     script = Path(sys.executable).parent / "sharon"
     if script.exists():
-        return [str(script), "serve", str(directory)]
-    return [sys.executable, "-m", "node.cli", "serve", str(directory)]
+        return [str(script), "serve", str(directory), *args]
+    return [sys.executable, "-m", "node.cli", "serve", str(directory), *args]
 
 
-def launch_node(procs: Processes, root: Path, name: str, profile: Path | None) -> ServedNode:
+def launch_node(
+    procs: Processes,
+    root: Path,
+    name: str,
+    profile: Path | None,
+    *args: str,
+    database_url: str | None = None,
+) -> ServedNode:
+    """`sharon serve DIR ARGS` (a parent forking its web and worker processes)."""
     directory, port = root / name.lower(), free_port()
-    manage.init_node(directory, url=f"http://127.0.0.1:{port}", name=f"Bench {name}")
+    manage.init_node(
+        directory, url=f"http://127.0.0.1:{port}", name=f"Bench {name}", database_url=database_url
+    )
     with (directory / "sharon.toml").open("a") as config:  # the load is one peer, on purpose
         config.write("peer_requests_per_second = 1000000\npeer_request_burst = 1000000\n")
     log = root / f"{name.lower()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            sharon_command(directory, profile),
+            sharon_command(directory, profile, *args),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -707,8 +726,13 @@ def inbound(
 
 
 def serve_profiled(directory: Path, out: Path) -> int:
-    """`sharon serve DIR` with cProfile on between SIGUSR1 and SIGUSR2 (which writes `out`)."""
+    """`sharon serve DIR`'s web process here, with cProfile on between SIGUSR1 and SIGUSR2
+    (which writes `out`), and its worker process (`sharon work DIR`) beside it, unprofiled."""
     profiler = cProfile.Profile()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "work", str(directory)],
+        cwd=Path(__file__).resolve().parents[1],
+    )
 
     def start(*_: object) -> None:
         profiler.enable()
@@ -719,7 +743,11 @@ def serve_profiled(directory: Path, out: Path) -> int:
 
     signal.signal(signal.SIGUSR1, start)
     signal.signal(signal.SIGUSR2, stop)
-    return cli.main(["serve", str(directory)])
+    try:
+        return cli.main(["serve", str(directory), "--web-only"])
+    finally:
+        worker.terminate()
+        worker.wait(30)
 
 
 def _area(filename: str, function: str) -> str:
@@ -901,6 +929,92 @@ def outbound(plan: Plan, procs: Processes, root: Path, figures: Figures) -> None
         procs.stop_child(sinks)
 
 
+# --- PostgreSQL, 1 → 2 web processes ------------------------------------------------------------
+
+
+async def fresh_database(admin_url: str) -> str:
+    """A new, empty PostgreSQL database beside `admin_url`'s; its URL."""
+    name = f"sharon_bench_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_database(admin_url: str, url: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def pg_join_done(url: str) -> bool:
+    db = Database.connect(url)
+    try:
+        async with db.transaction() as s:
+            rows = (await s.execute(select(InboxItem.activity, InboxItem.state))).all()
+    finally:
+        await db.close()
+    return any(a.get("type") == "Join" and state == "done" for a, state in rows)
+
+
+def scale_out(plan: Plan, procs: Processes, root: Path, figures: Figures, admin_url: str) -> None:
+    """Node A on PostgreSQL as `sharon serve --processes N` (N web processes on one port, one
+    worker process), N = 1 then 2, each with a fresh database and a fresh sender B; the same
+    signed RFC 9421 load; accepted/s of each, and their ratio."""
+    say("5. PostgreSQL: node A with 1, then 2 web processes (and its worker process)")
+    rates: dict[int, float] = {}
+    for processes in (1, 2):
+        phase = root / f"pg-{processes}"
+        phase.mkdir()
+        url = asyncio.run(fresh_database(admin_url))
+        a = launch_node(procs, phase, "A", None, "--processes", str(processes), database_url=url)
+        b = launch_node(procs, phase, "B", None)
+        try:
+            for node in (a, b):
+                wait_http(node.port, "/actor", time.monotonic() + 60, lambda n=node: n.alive)
+            subnet, actor = asyncio.run(federate(a, b))
+            if not wait_until(lambda u=url: asyncio.run(pg_join_done(u)), 30, every=0.5):
+                raise RuntimeError("B's Join did not reach A within 30 s")
+            job = {
+                "kind": "inbox",
+                "scheme": "rfc9421",
+                "b_dir": str(b.directory),
+                "b_url": b.url,
+                "inbox": f"{a.url}/inbox",
+                "actor": actor,
+                "subnet": subnet,
+                "count": plan.inbound_9421,
+                "warmup": plan.warmup,
+                "tag": f"pg{processes}-{uuid.uuid4().hex[:8]}",
+                "concurrency": plan.concurrency,
+                "seconds": plan.load_timeout,
+            }
+            result = run_load(procs, job, plan.load_timeout + 120)
+            accepted = result["statuses"].get("202", 0)
+            rates[processes] = accepted / result["elapsed"]
+            say(
+                f"   {processes} web process(es): {accepted:,} accepted in "
+                f"{result['elapsed']:.2f} s: {rates[processes]:,.0f}/s, "
+                f"p99 {result['p99_ms']:.1f} ms; statuses {result['statuses']}"
+            )
+            figures.add(
+                f"pg_{processes}",
+                f"inbound accepted, PostgreSQL, {processes} web process(es)",
+                rates[processes],
+                "/s",
+            )
+        finally:
+            for node in (a, b):
+                procs.stop_node(node.process)
+            asyncio.run(drop_database(admin_url, url))
+    if rates.get(1):
+        figures.add("pg_scale", "PostgreSQL 1 → 2 web processes", rates[2] / rates[1], "×")
+
+
 # --- main -------------------------------------------------------------------------------------
 
 TARGETS = (
@@ -917,6 +1031,7 @@ TARGETS = (
         lambda v, f: "rsa" in f and v >= 0.8 * f["rsa"],
     ),
     ("out_rfc9421", "outbound Ed25519 (SignedClient) ≥ 3,000/s", lambda v, f: v >= 3000),
+    ("pg_scale", "PostgreSQL, 1 → 2 web processes: accepted ×1.6 or better", lambda v, f: v >= 1.6),
 )
 
 
@@ -925,6 +1040,12 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--quick", action="store_true", help="smaller counts, about 30 s")
     top.add_argument(
         "--profile-node", type=Path, metavar="FILE", help="profile node A's inbound work into FILE"
+    )
+    top.add_argument(
+        "--postgresql",
+        metavar="URL",
+        help="also run node A on PostgreSQL with 1, then 2 web processes (URL: a database "
+        "whose server may create and drop databases, e.g. postgresql://postgres@127.0.0.1/test)",
     )
     top.add_argument("--serve-profiled", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = top.parse_args(argv)
@@ -948,6 +1069,8 @@ def main(argv: list[str] | None = None) -> int:
         hello_world(plan, procs, figures)
         inbound(plan, procs, root, figures, profile)
         outbound(plan, procs, root, figures)
+        if args.postgresql:
+            scale_out(plan, procs, root, figures, args.postgresql)
     finally:
         procs.close()
         shutil.rmtree(root, ignore_errors=True)

@@ -1,16 +1,23 @@
-"""Signed outbound HTTP: every request a node makes to a peer goes through `SignedClient`.
+"""Outbound HTTP to peers, and the one way a peer's answer is read and parsed.
 
-The scheme follows what the recipient advertises in NodeInfo (RFC 9421 with Ed25519 between
-SHaRON nodes, draft-cavage `rsa-sha256` otherwise); on a 401 the request is sent once more in
-the other scheme ("double knock"), as a peer mid-upgrade may understand only one of them.
+Every request a node makes to a peer goes through `SignedClient` (or, for the public documents
+read before a peer is agreed, `get_public_json`). The scheme follows what the recipient
+advertises in NodeInfo (RFC 9421 with Ed25519 between SHaRON nodes, draft-cavage `rsa-sha256`
+otherwise); on a 401 the request is sent once more in the other scheme ("double knock").
+
+A peer's answer is untrusted input. `read_body` reads it whole (aiohttp's `read(n)` returns
+what has arrived so far, not n bytes) but never past a limit, within the client's time limit;
+`parse_document` turns it into a bounded JSON object or raises `FetchError` — whatever the
+bytes are (malformed, nested 30,000 deep, NaN, not an object). Callers catch `FetchError`
+(and the transport errors in `TRANSPORT_ERRORS`) and nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -19,6 +26,8 @@ from yarl import URL
 
 from actors.clock import Clock
 from federation.documents import ACTIVITY_JSON
+from federation.errors import FederationError
+from federation.jsonld import MalformedDocument, check_shape
 from federation.keys import NodeKeys
 from federation.signatures import sign_request
 
@@ -27,12 +36,65 @@ MAX_RESPONSE = 4 * 1024 * 1024
 ACCEPT = f'{ACTIVITY_JSON}, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
 
-class FetchError(Exception):
-    """A peer did not give us a usable document (status, size, or not JSON)."""
+class FetchError(FederationError):
+    """A peer did not give us a usable document (status, size, time, or not bounded JSON)."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class BodyTooLarge(Exception):
+    """A body went past its limit; nothing of it is used."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body is larger than {limit} bytes")
+        self.limit = limit
+
+
+TRANSPORT_ERRORS = (FetchError, aiohttp.ClientError, OSError, TimeoutError)
+"""What a request to a peer can raise: callers catch these, and only these."""
+
+
+async def read_body(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """The whole body, however it is chunked; BodyTooLarge as soon as it passes `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await stream.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise ValueError("a key is given twice")
+    return document
+
+
+def parse_document(body: bytes, status: int | None = None) -> dict[str, Any]:
+    """A peer's answer as a JSON object nested at most `MAX_DEPTH` deep, of text that can be
+    shown (no lone surrogates), with no key given twice and no NaN; FetchError otherwise."""
+    try:
+        document = json.loads(body, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise FetchError("the answer is not JSON", status) from None
+    try:
+        shaped = check_shape(document)
+    except MalformedDocument as error:
+        raise FetchError(f"the answer is not a usable JSON object: {error}", status) from None
+    try:
+        json.dumps(shaped, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise FetchError("the answer holds text that is not Unicode", status) from None
+    return shaped
 
 
 @dataclass(frozen=True)
@@ -40,6 +102,8 @@ class Response:
     status: int
     body: bytes
     retry_after: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = ""
 
 
 def other(scheme: Scheme) -> Scheme:
@@ -84,12 +148,20 @@ class SignedClient:
         return base
 
     async def _send(
-        self, method: str, url: str, body: bytes | None, signer: str, scheme: Scheme
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        signer: str,
+        scheme: Scheme,
+        extra: Mapping[str, str] | None = None,
+        limit: int = MAX_RESPONSE,
     ) -> Response:
         if scheme == "rfc9421":
             headers = self._headers(method, url, body, signer, scheme)
         else:  # RSA signing takes ~0.7 ms and releases the GIL: let another core do it
             headers = await asyncio.to_thread(self._headers, method, url, body, signer, scheme)
+        headers.update(extra or {})  # unsigned validators (If-None-Match)
         async with self.http.request(
             method,
             URL(url, encoded=True),
@@ -98,18 +170,34 @@ class SignedClient:
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
         ) as response:
-            data = await response.content.read(MAX_RESPONSE + 1)
-            if len(data) > MAX_RESPONSE:
-                raise FetchError("response too large", response.status)
-            return Response(response.status, data, response.headers.get("Retry-After"))
+            try:
+                data = await read_body(response.content, limit)
+            except BodyTooLarge:
+                raise FetchError("response too large", response.status) from None
+            return Response(
+                response.status,
+                data,
+                response.headers.get("Retry-After"),
+                response.headers,
+                response.content_type,
+            )
 
     async def request(
-        self, method: str, url: str, body: bytes | None, *, signer: str, scheme: Scheme
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        *,
+        signer: str,
+        scheme: Scheme,
+        headers: Mapping[str, str] | None = None,
+        limit: int = MAX_RESPONSE,
     ) -> Response:
-        """Send once; on 401 send once more in the other scheme."""
-        response = await self._send(method, url, body, signer, scheme)
+        """Send once; on 401 send once more in the other scheme. `headers` are sent unsigned
+        beside the signed ones; a body past `limit` raises FetchError."""
+        response = await self._send(method, url, body, signer, scheme, headers, limit)
         if response.status == 401:
-            response = await self._send(method, url, body, signer, other(scheme))
+            response = await self._send(method, url, body, signer, other(scheme), headers, limit)
         return response
 
     async def post(
@@ -123,10 +211,28 @@ class SignedClient:
         response = await self.request("GET", url, None, signer=signer, scheme=scheme)
         if response.status != 200:
             raise FetchError(f"GET answered {response.status}", response.status)
-        try:
-            document = json.loads(response.body)
-        except ValueError:
-            raise FetchError("response is not JSON", response.status) from None
-        if not isinstance(document, dict):
-            raise FetchError("response is not a JSON object", response.status)
-        return document
+        return parse_document(response.body, response.status)
+
+
+PUBLIC_TIMEOUT = 10.0
+
+
+async def get_public_json(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    """An unsigned GET of a public document (actor, NodeInfo, WebFinger) that must answer 200
+    with a bounded JSON object; FetchError for anything else, transport errors included."""
+    try:
+        async with http.get(
+            URL(url, encoded=True),
+            headers={"Accept": f"{ACTIVITY_JSON}, application/jrd+json, application/json"},
+            timeout=aiohttp.ClientTimeout(total=PUBLIC_TIMEOUT),
+            allow_redirects=False,
+        ) as response:
+            if response.status != 200:
+                raise FetchError(f"{url} answered {response.status}", response.status)
+            try:
+                body = await read_body(response.content, MAX_RESPONSE)
+            except BodyTooLarge:
+                raise FetchError(f"{url} answered with too large a body") from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        raise FetchError(f"could not reach {url}: {type(error).__name__}") from None
+    return parse_document(body, 200)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from actors.ids import LocalIds
+from actors.picture_files import PictureInfo
 from federation.jsonld import CANONICAL_CONTEXT
 from federation.keys import NodeKeys
 from storage.models import Peer, Post, Subnet
@@ -68,10 +69,12 @@ def render_instance_actor(ids: LocalIds, keys: NodeKeys, trust_name: str) -> Doc
     }
 
 
-def render_member(ids: LocalIds, keys: NodeKeys, uri: str, name: str) -> Document:
+def render_member(
+    ids: LocalIds, keys: NodeKeys, uri: str, name: str, role_tag: str | None = None
+) -> Document:
     """A person as one subnet's nodes see them: their opaque persona id, the pseudonym chosen
-    for that subnet, keys — nothing else."""
-    return {
+    for that subnet, keys, and for staff their role tag ("Clinician", "Staff") — nothing else."""
+    document: Document = {
         "@context": _context(),
         "id": uri,
         "type": "Person",
@@ -81,6 +84,9 @@ def render_member(ids: LocalIds, keys: NodeKeys, uri: str, name: str) -> Documen
         "outbox": f"{uri}/outbox",
         **_keys(ids, keys, uri),
     }
+    if role_tag:
+        document["staffRole"] = role_tag
+    return document
 
 
 def render_group(
@@ -98,6 +104,10 @@ def render_group(
         "manuallyApprovesFollowers": True,
         "postingPolicy": subnet.posting_policy,
         "premoderation": subnet.premoderation,
+        "numbers": subnet.numbers,
+        "ageGroup": subnet.audience,
+        "holdConcern": subnet.hold_concern,
+        "subnetKind": subnet.kind,
         "partners": [
             {"id": peer.instance_actor, "keyFingerprint": peer.key_fingerprint} for peer in partners
         ],
@@ -107,13 +117,50 @@ def render_group(
     }
 
 
-def render_note(ids: LocalIds, post: Post, author_uri: str, author_name: str) -> Document:
-    """A post's content, for a node allowed to read it. Plain text, said so by `mediaType`."""
+def picture_url(ids: LocalIds, post_id: str, thumbnail: bool = False) -> str:
+    """Where a post's picture is served, to signed fetches by nodes allowed to read the post."""
+    return f"{ids.post(post_id)}/picture" + ("/thumbnail" if thumbnail else "")
+
+
+def render_image(ids: LocalIds, post_id: str, picture: PictureInfo) -> Document:
+    """A post's picture as an AS2 `Image` attachment: its description is `name` (the alt
+    text), the thumbnail its `preview`; both URLs answer signed fetches only."""
+    return {
+        "type": "Image",
+        "mediaType": picture.media_type,
+        "url": picture_url(ids, post_id),
+        "name": picture.alt,
+        "width": picture.width,
+        "height": picture.height,
+        "preview": {
+            "type": "Link",
+            "mediaType": picture.media_type,
+            "href": picture_url(ids, post_id, thumbnail=True),
+            "width": picture.thumbnail_width,
+            "height": picture.thumbnail_height,
+        },
+    }
+
+
+def render_note(
+    ids: LocalIds,
+    post: Post,
+    author_uri: str,
+    author_name: str,
+    role_tag: str | None = None,
+    picture: PictureInfo | None = None,
+) -> Document:
+    """A post's content, for a node allowed to read it. Plain text, said so by `mediaType`.
+    The author is their persona as `render_member` gives it (name and role tag, no keys); a
+    picture is an `Image` attachment (`render_image`)."""
+    author: Document = {"id": author_uri, "type": "Person", "name": author_name}
+    if role_tag:
+        author["staffRole"] = role_tag
     note: Document = {
         "@context": _context(),
         "id": ids.post(post.id),
         "type": "Note",
-        "attributedTo": {"id": author_uri, "type": "Person", "name": author_name},
+        "attributedTo": author,
         "content": post.content,
         "mediaType": "text/plain",
         "published": iso(post.published),
@@ -124,6 +171,8 @@ def render_note(ids: LocalIds, post: Post, author_uri: str, author_name: str) ->
         note["inReplyTo"] = post.in_reply_to
     if post.updated:
         note["updated"] = iso(post.updated)
+    if picture is not None:
+        note["attachment"] = [render_image(ids, post.id, picture)]
     return note
 
 
@@ -221,8 +270,18 @@ def render_announce(
     )
 
 
-def render_join(ids: LocalIds, activity_id: str, *, member_uri: str, subnet_uri: str) -> Document:
-    return _activity(ids, activity_id, "Join", member_uri, subnet_uri, to=[subnet_uri])
+def render_join(
+    ids: LocalIds,
+    activity_id: str,
+    *,
+    member_uri: str,
+    subnet_uri: str,
+    joins_as: str | None = None,
+) -> Document:
+    """A Join; to a learning space it says what the person is (`joinsAs`: "staff" or
+    "professional"), the one fact about them such a space's home needs to hold to its rule."""
+    extra = {"joinsAs": joins_as} if joins_as else {}
+    return _activity(ids, activity_id, "Join", member_uri, subnet_uri, to=[subnet_uri], **extra)
 
 
 def render_update(
@@ -269,6 +328,22 @@ def render_delete(
         "Delete",
         actor_uri,
         {"id": object_uri, "type": "Tombstone"},
+        audience=subnet_uri,
+        to=[subnet_uri],
+    )
+
+
+def render_persona_delete(
+    ids: LocalIds, activity_id: str, *, member_uri: str, subnet_uri: str
+) -> Document:
+    """One of our people erased their account: the subnet's nodes drop their persona document.
+    From our instance actor (the persona's own key is gone with it)."""
+    return _activity(
+        ids,
+        activity_id,
+        "Delete",
+        ids.instance,
+        {"id": member_uri, "type": "Tombstone", "formerType": "Person"},
         audience=subnet_uri,
         to=[subnet_uri],
     )

@@ -16,7 +16,7 @@ Contexts are never fetched: every pyld call is given ``bundled_loader``, which s
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -24,6 +24,8 @@ from typing import Any
 
 from pyld import jsonld as pyld
 from pyld.jsonld import JsonLdError
+
+from federation.errors import FederationError
 
 AS2 = "https://www.w3.org/ns/activitystreams"
 SECURITY_V1 = "https://w3id.org/security/v1"
@@ -64,11 +66,11 @@ _ADDRESSING = frozenset({"to", "cc", "bto", "bcc", "audience"})
 _PUBLIC_ALIASES = frozenset({"Public", "as:Public"})
 
 
-class MalformedDocument(ValueError):
+class MalformedDocument(FederationError, ValueError):
     """The body is not a JSON-LD document we can read (answer 400, not 401)."""
 
 
-class ContextRefused(JsonLdError):
+class ContextRefused(JsonLdError):  # type: ignore[misc]  # pyld ships no types
     """Raised inside pyld by ``bundled_loader`` for a URL it does not bundle."""
 
     def __init__(self, url: str) -> None:
@@ -116,6 +118,65 @@ def bundled_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[s
 pyld.set_document_loader(bundled_loader)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise MalformedDocument(f"{name} is not JSON")
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in members:
+            raise MalformedDocument(f"the member {key[:50]!r} appears twice in one object")
+        members[key] = value
+    return members
+
+
+def loads_strict(body: bytes) -> Any:
+    """Parse a body as JSON and nothing beyond it (RFC 8259), or raise ``MalformedDocument``.
+
+    Refused, where Python's ``json`` is lenient: bodies that are not UTF-8 (UTF-16/32, a byte
+    order mark, stray bytes), ``NaN``/``Infinity``, an object naming a member twice (which one
+    counts would depend on the parser), and strings holding a lone surrogate (not text: it cannot
+    be stored or sent on) or NUL (PostgreSQL cannot store it). Nesting is bounded by the caller's
+    shape check; a parser's own recursion limit is reported as malformed, not raised.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedDocument(f"the body is not UTF-8 (byte {error.start})") from None
+    try:
+        document = json.loads(
+            text, parse_constant=_refuse_constant, object_pairs_hook=_unique_members
+        )
+    except RecursionError:
+        raise MalformedDocument("JSON nested too deeply") from None
+    except MalformedDocument:
+        raise
+    except ValueError as error:
+        raise MalformedDocument(f"the body is not JSON: {error}") from None
+    _check_strings(document)
+    return document
+
+
+def _check_strings(document: Any) -> None:
+    """Every key and string is text that can be stored: no lone surrogate, no NUL."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise MalformedDocument("a string holds NUL (U+0000)")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedDocument("a string holds a lone surrogate (not text)") from None
+
+
 def check_shape(
     document: object, max_depth: int = MAX_DEPTH, max_keys: int = MAX_KEYS
 ) -> dict[str, Any]:
@@ -144,7 +205,7 @@ def _scan(document: object, max_depth: int, max_keys: int) -> bool:
         if isinstance(value, dict):
             if plain:
                 plain = _plain_node(value, value is document)
-            children = value.values()
+            children: Iterable[Any] = value.values()
         else:
             children = value
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
@@ -159,9 +220,13 @@ def _plain_node(node: dict[str, Any], top: bool) -> bool:
     ):
         return False
     node_id, node_type = node.get("id", ""), node.get("type", "")
+    # A type written as a compact or full IRI ("as:Create") is a term only after compaction.
     return isinstance(node_id, str) and (
-        isinstance(node_type, str)
-        or (isinstance(node_type, list) and all(isinstance(t, str) for t in node_type))
+        (isinstance(node_type, str) and ":" not in node_type)
+        or (
+            isinstance(node_type, list)
+            and all(isinstance(t, str) and ":" not in t for t in node_type)
+        )
     )
 
 

@@ -121,7 +121,14 @@ def base58(data: bytes) -> str:
     return "1" * zeros + out
 
 
+MAX_BASE58 = 100
+"""Longest base58 text decoded: a multikey is 47 characters; decoding is quadratic in length."""
+
+
 def unbase58(text: str) -> bytes:
+    """Decode bitcoin-alphabet base58; ValueError on a foreign character or a text too long."""
+    if len(text) > MAX_BASE58:
+        raise ValueError(f"base58 text longer than {MAX_BASE58} characters")
     number = 0
     for char in text:
         number = number * 58 + _B58.index(char)

@@ -13,8 +13,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from actors.ids import LocalIds
+from federation.client import FetchError, get_public_json
+from federation.errors import FederationError
 from federation.keys import fingerprint, load_public_pem
-from federation.remote import Directory, UnusableActor, host_of
+from federation.remote import Directory, UnusableActor, foreign_id, host_of, object_at
+from storage import audit
 from storage import peers as store
 from storage.engine import Database
 from storage.models import Peer, RemoteActor
@@ -22,7 +25,7 @@ from storage.models import Peer, RemoteActor
 NODEINFO_21 = "http://nodeinfo.diaspora.software/ns/schema/2.1"
 
 
-class PeeringError(Exception):
+class PeeringError(FederationError):
     """Why a peer could not be added or a remote subnet found; safe to show an admin."""
 
 
@@ -35,20 +38,19 @@ def normalise_url(url: str) -> str:
 
 async def _get_json(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
     try:
-        async with http.get(
-            url,
-            headers={"Accept": "application/activity+json, application/json"},
-            timeout=aiohttp.ClientTimeout(total=10),
-            allow_redirects=False,
-        ) as response:
-            if response.status != 200:
-                raise PeeringError(f"{url} answered {response.status}")
-            document = await response.json(content_type=None)
-    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
-        raise PeeringError(f"could not reach {url}: {type(error).__name__}") from None
-    if not isinstance(document, dict):
-        raise PeeringError(f"{url} did not answer with a JSON object")
-    return document
+        return await get_public_json(http, url)
+    except FetchError as error:
+        raise PeeringError(str(error)) from None
+
+
+def _link(document: dict[str, Any], rel: str, key: str) -> str | None:
+    """The `key` of the first link with `rel` in a WebFinger or NodeInfo document, if text."""
+    links = document.get("links")
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("rel") == rel:
+            value = link.get(key)
+            return value if isinstance(value, str) else None
+    return None
 
 
 async def add_peer(
@@ -61,24 +63,26 @@ async def add_peer(
         if await store.peer_by_url(s, base) is not None:
             raise PeeringError(f"{base} is already a peer")
     actor = await _get_json(http, f"{base}/actor")
+    foreign = foreign_id(actor, host_of(base))
+    if foreign is not None:
+        raise PeeringError(f"{base}/actor speaks for another host ({foreign}); not added")
     links = await _get_json(http, f"{base}/.well-known/nodeinfo")
-    href = next(
-        (link.get("href") for link in links.get("links", []) if link.get("rel") == NODEINFO_21),
-        None,
-    )
-    if not isinstance(href, str) or host_of(href) != host_of(base):
+    href = _link(links, NODEINFO_21, "href")
+    if href is not None and host_of(href) != host_of(base):
+        raise PeeringError(f"{base} points its NodeInfo at another host ({host_of(href)})")
+    if href is None:
         raise PeeringError(f"{base} publishes no NodeInfo 2.1")
     nodeinfo = await _get_json(http, href)
-    metadata = nodeinfo.get("metadata") if isinstance(nodeinfo.get("metadata"), dict) else {}
-    key = actor.get("publicKey") if isinstance(actor.get("publicKey"), dict) else {}
-    endpoints = actor.get("endpoints") if isinstance(actor.get("endpoints"), dict) else {}
+    metadata = object_at(nodeinfo, "metadata")
+    named = metadata.get("instanceActor")
+    if named is not None and named != actor.get("id"):
+        raise PeeringError(f"{base}'s NodeInfo names another instance actor; not added")
+    key, endpoints = object_at(actor, "publicKey"), object_at(actor, "endpoints")
     inbox = endpoints.get("sharedInbox") or actor.get("inbox")
     actor_id = actor.get("id")
     if (
         not isinstance(actor_id, str)
-        or host_of(actor_id) != host_of(base)
         or not isinstance(inbox, str)
-        or host_of(inbox) != host_of(base)
         or not isinstance(key.get("publicKeyPem"), str)
     ):
         raise PeeringError(f"{base} does not publish a usable instance actor")
@@ -90,7 +94,10 @@ async def add_peer(
     peer = Peer(
         url=base,
         host=host_of(base),
-        name=str(metadata.get("trustName") or actor.get("name") or host_of(base))[:200],
+        name=next(
+            (n for n in (metadata.get("trustName"), actor.get("name")) if isinstance(n, str) and n),
+            host_of(base),
+        )[:200],
         instance_actor=actor_id,
         shared_inbox=inbox,
         key_fingerprint=pinned,
@@ -100,7 +107,9 @@ async def add_peer(
         added_at=now,
     )
     async with db.transaction() as s:
-        return await store.add_peer(s, peer)
+        added = await store.add_peer(s, peer)
+        await audit.record(s, at=now, who="cli", action="peer.added", target=base)
+        return added
 
 
 async def find_remote_subnet(
@@ -118,10 +127,12 @@ async def find_remote_subnet(
         finger = await _get_json(
             http, f"{peer.url}/.well-known/webfinger?resource=acct:{slug}@{host}"
         )
-        uri = next(
-            (link.get("href") for link in finger.get("links", []) if link.get("rel") == "self"),
-            "",
-        )
+        uri = _link(finger, "self", "href") or ""
+        if host_of(uri) != host:
+            raise PeeringError(
+                f"{host} answered for {address!r} with an id on another host"
+                f" ({host_of(uri) or 'none'}); not followed"
+            )
     peer = await directory.peer_for_host(host_of(uri))
     if peer is None:
         raise PeeringError(f"{host_of(uri)} is not an agreed peer")

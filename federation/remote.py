@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from actors import numbers
 from actors.clock import Clock
 from actors.ids import LocalIds
+from actors.text import TextRefused, line_text
 from federation.cache import TTLCache
-from federation.client import FetchError, SignedClient, preferred_scheme
+from federation.client import TRANSPORT_ERRORS, FetchError, SignedClient, preferred_scheme
+from federation.errors import FederationError
 from federation.jsonld import MalformedDocument, normalise
 from federation.keys import ed25519_from_multibase, fingerprint, load_public_pem
 from federation.limits import PeerRateLimiter
@@ -34,7 +38,7 @@ RETIRED_KEY_GRACE = timedelta(days=7)
 ACTOR_TYPES = frozenset({"Person", "Group", "Application", "Service", "Organization"})
 
 
-class UnusableActor(Exception):
+class UnusableActor(FederationError):
     """The document is not an actor we can use (wrong host, no key, malformed)."""
 
 
@@ -53,12 +57,43 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) and value else value
 
 
+def object_at(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """The JSON object a property holds; an empty one when it holds anything else."""
+    value = doc.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def id_of(value: Any) -> str | None:
     """The id an AS2 property names: a string, an object with an id, or a one-item list."""
     value = _first(value)
     if isinstance(value, dict):
         value = value.get("id")
     return value if isinstance(value, str) else None
+
+
+def foreign_id(doc: dict[str, Any], host: str) -> str | None:
+    """The first property by which a document served by `host` speaks for another host: its
+    own id, inbox, outbox, followers, shared inbox or key ids. A peer speaks only for itself."""
+    key, endpoints = object_at(doc, "publicKey"), object_at(doc, "endpoints")
+    named: list[tuple[str, Any]] = [
+        ("id", doc.get("id")),
+        ("inbox", doc.get("inbox")),
+        ("outbox", doc.get("outbox")),
+        ("followers", doc.get("followers")),
+        ("sharedInbox", endpoints.get("sharedInbox")),
+        ("publicKey.id", key.get("id")),
+        ("publicKey.owner", key.get("owner")),
+    ]
+    methods = doc.get("assertionMethod")
+    for method in methods if isinstance(methods, list) else [methods]:
+        if isinstance(method, dict):
+            named += [("assertionMethod.id", method.get("id"))]
+            named += [("assertionMethod.controller", method.get("controller"))]
+    for name, value in named:
+        uri = id_of(value)
+        if uri is not None and host_of(uri) != host:
+            return f"{name} {host_of(uri) or uri!r}"
+    return None
 
 
 def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> RemoteActor:
@@ -69,7 +104,12 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
         raise UnusableActor(str(error)) from None
     uri = doc.get("id")
     kind = _first(doc.get("type"))
-    if not isinstance(uri, str) or host_of(uri) != peer.host or kind not in ACTOR_TYPES:
+    foreign = foreign_id(doc, peer.host)
+    if foreign is not None:
+        raise UnusableActor(
+            f"{peer.host} served a document that speaks for another host ({foreign})"
+        )
+    if not isinstance(uri, str) or kind not in ACTOR_TYPES:
         raise UnusableActor("not an actor of that peer")
     key = doc.get("publicKey") if isinstance(doc.get("publicKey"), dict) else None
     ed_id = ed_value = None
@@ -78,16 +118,19 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
             isinstance(method, dict)
             and method.get("type") == "Multikey"
             and method.get("controller") == uri
+            and isinstance(method.get("id"), str)
             and isinstance(method.get("publicKeyMultibase"), str)
         ):
-            ed_id, ed_value = method.get("id"), method["publicKeyMultibase"]
+            ed_id, ed_value = method["id"], method["publicKeyMultibase"]
             break
-    endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
+    endpoints = object_at(doc, "endpoints")
     inbox = id_of(endpoints.get("sharedInbox")) or id_of(doc.get("inbox"))
-    if inbox is None or host_of(inbox) != peer.host:
+    if inbox is None:
         raise UnusableActor("actor has no inbox on its own host")
     if key is not None and (
-        key.get("owner") != uri or not isinstance(key.get("publicKeyPem"), str)
+        key.get("owner") != uri
+        or not isinstance(key.get("id"), str)
+        or not isinstance(key.get("publicKeyPem"), str)
     ):
         key = None
     partners = doc.get("partners") or []
@@ -95,8 +138,8 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
         uri=uri,
         peer_id=peer.id,
         kind=kind,
-        handle=str(doc.get("preferredUsername") or ""),
-        name=str(doc.get("name") or doc.get("preferredUsername") or "")[:200],
+        handle=str(doc.get("preferredUsername") or "")[:255],
+        name=_text(doc.get("name")) or _text(doc.get("preferredUsername")),
         inbox=inbox,
         key_id=key.get("id") if key else None,
         public_key_pem=key.get("publicKeyPem") if key else None,
@@ -111,8 +154,30 @@ def parse_actor(document: dict[str, Any], peer: Peer, now_fetched: Any) -> Remot
         ],
         posting_policy="staff" if doc.get("postingPolicy") == "staff" else "all",
         premoderation=doc.get("premoderation") is True,
+        numbers=_numbers_setting(doc.get("numbers")),
+        audience="under_18" if doc.get("ageGroup") == "under_18" else "adults",
+        hold_concern=doc.get("holdConcern") is True,
+        subnet_kind="learning" if doc.get("subnetKind") == "learning" else "support",
         fetched_at=now_fetched,
     )
+
+
+def _numbers_setting(value: Any) -> str:
+    """A Group's `numbers`: shown when a (older) node publishes none; a value we do not know is
+    read as masked, so a stricter setting from a newer node is never shown in full here."""
+    if value is None:
+        return "shown"
+    return value if value in numbers.SETTINGS else "masked"
+
+
+def _text(value: Any) -> str:
+    """A name from a peer, held to our own text rules (actors/text.py), else UnusableActor."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        return line_text(value, "A name")[:200]
+    except TextRefused:
+        raise UnusableActor("a name holds control or direction-override characters") from None
 
 
 PEERS_STAMP = "peers.changed"
@@ -131,13 +196,15 @@ class PeerTable:
     time was the inbox's largest cost. Peers are few (tens), so the whole table is held. It is
     re-read when the data directory's `peers.changed` stamp moves (the CLI touches it, so a
     removed peer is refused from its next request on), when this process calls `forget()`, and
-    at least every `max_age` seconds (another `sharon serve` on the same PostgreSQL database).
+    at least every `max_age` seconds. `forget()` also calls `on_forget`, which tells every
+    other process of the node to re-read (node/shared.py); they do so with `forget_here()`.
     """
 
     db: Database
     stamp: Path | None = None
     max_age: float = 5.0
     monotonic: Callable[[], float] = time.monotonic
+    on_forget: Callable[[], None] | None = None
     _by_host: dict[str, Peer] = field(default_factory=dict)
     _by_id: dict[str, Peer] = field(default_factory=dict)
     _loaded_at: float | None = None
@@ -152,6 +219,11 @@ class PeerTable:
         return self._by_id.get(peer_id)
 
     def forget(self) -> None:
+        self.forget_here()
+        if self.on_forget is not None:
+            self.on_forget()
+
+    def forget_here(self) -> None:
         self._loaded_at = None
 
     def _stamp(self) -> int | None:
@@ -204,26 +276,37 @@ class Directory:
                 self.retired.put(key_id, old)
         self.keys.drop([key for key in (actor.key_id, actor.ed25519_key_id) if key])
 
+    def retired_key(self, key_id: str) -> KnownKey | None:
+        return self.retired.get(key_id)
+
     async def peer_for_host(self, host: str) -> Peer | None:
         return await self.peers.by_host(host)
 
     async def fetch_actor(self, uri: str, peer: Peer) -> RemoteActor:
-        """Fetch (signed) and store an actor document of `peer`."""
+        """Fetch (signed) and store an actor document of `peer`; an unusable answer is counted
+        in the peer's health (a 404 or 410 is an answer, not a failure)."""
+        if host_of(uri) != peer.host:
+            raise UnusableActor(f"{uri} is not on {peer.host}")
         try:
             document = await self.client.get_json(
                 uri, signer=self.ids.instance, scheme=preferred_scheme(peer.signature_schemes)
             )
-        except (FetchError, OSError, TimeoutError) as error:
-            raise UnusableActor(f"could not fetch the actor: {error}") from None
-        actor = parse_actor(document, peer, self.clock())
-        if actor.uri != uri:
-            raise UnusableActor("the actor document names another id")
-        if (
-            uri == peer.instance_actor
-            and actor.public_key_pem
-            and (fingerprint(load_public_pem(actor.public_key_pem)) != peer.key_fingerprint)
-        ):
-            raise UnusableActor("the peer's instance key does not match the pinned fingerprint")
+            actor = parse_actor(document, peer, self.clock())
+            if actor.uri != uri:
+                raise UnusableActor("the actor document names another id")
+            if actor.public_key_pem:
+                pin = fingerprint(load_public_pem(actor.public_key_pem))
+                if uri == peer.instance_actor and pin != peer.key_fingerprint:
+                    raise UnusableActor("the peer's instance key does not match the pinned one")
+            if actor.ed25519_multibase:
+                ed25519_from_multibase(actor.ed25519_multibase)
+        except (*TRANSPORT_ERRORS, UnusableActor, ValueError, UnsupportedAlgorithm) as error:
+            if isinstance(error, FetchError) and error.status in (404, 410):
+                raise UnusableActor(f"could not fetch the actor: {error}") from None
+            reason = str(error) if isinstance(error, FetchError | UnusableActor) else "bad key"
+            async with self.db.transaction() as s:
+                await store.note_fetch_failure(s, peer.id, self.clock(), f"actor: {reason}")
+            raise UnusableActor(f"could not use the actor: {reason}") from None
         async with self.db.transaction() as s:
             return await store.save_remote_actor(s, actor)
 

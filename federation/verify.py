@@ -2,17 +2,24 @@
 
 Order matters for clear answers: no or unparseable signature → 401/400; a signer whose host is
 not an agreed peer → 403; a signature that does not verify (after refetching the key once, in
-case it was rotated) → 401. On success the caller knows the peer and the key's owner.
+case it was rotated) → 401. On success the caller knows the peer and the key's owner. Keys are
+found through an injected `KeyResolver` (federation.remote.Directory in the node; a test may
+pass its own), as bovine's `SignatureChecker` takes a key retriever; how much a verified peer
+may ask of us is federation/limits.py's business, after this.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from federation.remote import Directory, KnownKey, UnusableActor, host_of
+from federation.errors import RequestRefused
+from federation.remote import KnownKey, UnusableActor, host_of
 from federation.signatures import (
     InvalidSignature,
     SignatureError,
@@ -23,17 +30,18 @@ from federation.signatures import (
 from storage.models import Peer
 
 
-class RequestRefused(Exception):
-    """An inbound request we will not act on; `status` is the HTTP answer."""
+class KeyResolver(Protocol):
+    """Finds the agreed peer behind a signer's host and the key a `keyId` names."""
 
-    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
+    async def peer_for_host(self, host: str) -> Peer | None: ...
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+    async def key(self, key_id: str, peer: Peer, *, refresh: bool = False) -> KnownKey:
+        """The key (refetched when `refresh`); UnusableActor if it cannot be had."""
+        ...
+
+    def retired_key(self, key_id: str) -> KnownKey | None:
+        """A key replaced lately, still honoured for a grace period."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -51,34 +59,57 @@ def _verifies(signed: SignedRequest, known: KnownKey) -> bool:
 
 
 def request_url(request: web.Request, base_url: str) -> str:
-    """The URL the peer signed: our public base URL plus the path and query it asked for."""
+    """The URL the peer must have signed: our configured public base URL (scheme, host, port)
+    plus the path and query it asked for — never the client's `Host` header, which a replayer
+    chooses. Every derived component (`@target-uri`, `@authority`, `@scheme`, `@path`,
+    `@query`, `@request-target`, cavage `(request-target)`) is built from this URL."""
+    base = urlsplit(base_url)
+    return f"{base.scheme}://{base.netloc}{request.raw_path}"
+
+
+def _authority(url: str) -> str | None:
+    """`host[:port]` of a URL, lowercase, the scheme's default port left out (RFC 9421 §2.2.3)."""
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return host if port is None or port == default else f"{host}:{port}"
+
+
+def check_signed_host(signed: SignedRequest, headers: Mapping[str, str], base_url: str) -> None:
+    """A covered `Host` header (cavage `host`, or an RFC 9421 `host` field) must name this node:
+    a request signed for another node and replayed here with its `Host` is not ours to honour."""
+    if "host" not in signed.covered:
+        return
     scheme = urlsplit(base_url).scheme
-    return f"{scheme}://{request.host}{request.raw_path}"
+    if _authority(f"{scheme}://{headers.get('Host', '')}") != _authority(base_url):
+        raise RequestRefused(401, "signature: the request was signed for another host")
 
 
 async def verify_request(
-    request: web.Request, body: bytes | None, directory: Directory, base_url: str
+    request: web.Request, body: bytes | None, keys: KeyResolver, base_url: str, *, now: datetime
 ) -> Verified:
     try:
         signed = parse_request(
-            request.method,
-            request_url(request, base_url),
-            request.headers,
-            body,
-            now=directory.clock(),
+            request.method, request_url(request, base_url), request.headers, body, now=now
         )
     except SignatureError as error:
         raise RequestRefused(getattr(error, "status", 401), f"signature: {error}") from None
-    peer = await directory.peer_for_host(host_of(signed.key_id))
+    check_signed_host(signed, request.headers, base_url)
+    peer = await keys.peer_for_host(host_of(signed.key_id))
     if peer is None or peer.state == "removed":
         raise RequestRefused(403, "this node does not federate with the signer's node")
     for refresh in (False, True):
         try:
-            known = await directory.key(signed.key_id, peer, refresh=refresh)
+            known = await keys.key(signed.key_id, peer, refresh=refresh)
             verify(signed, known.key, algorithm=known.algorithm)
             break
         except InvalidSignature:
-            retired = directory.retired.get(signed.key_id)
+            retired = keys.retired_key(signed.key_id)
             if retired is not None and _verifies(signed, retired):
                 known = retired
                 break
@@ -88,7 +119,4 @@ async def verify_request(
                 raise RequestRefused(401, f"signature key: {error}") from None
     else:
         raise RequestRefused(401, "signature does not verify")
-    wait = directory.limiter.take(peer.id)
-    if wait is not None:
-        raise RequestRefused(429, "too many requests from your node; slow down", wait)
     return Verified(peer, known.owner)

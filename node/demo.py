@@ -1,8 +1,9 @@
 """`sharon demo`: three trusts on 127.0.0.1, one subnet shared between two of them.
 
 Berkshire Healthcare hosts "Carers across the Thames Valley", shared with Oxford Health and not
-with Bucks, and a local-only eating-disorders subnet. Everything lives in a temporary directory
-that is removed on Ctrl-C.
+with Bucks, and a local-only eating-disorders subnet whose weights, calories and other such
+numbers are masked for readers. Everything lives in a temporary directory that is removed on
+Ctrl-C.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from actors.retention import PolicyChange
 from node import manage
 from node.app import create_app
 
@@ -97,6 +99,7 @@ async def build(root: Path, base_port: int) -> list[RunningNode]:
             await manage.add_user(node.directory, username, role, PASSWORD, totp_secret=secret)
     carers = await manage.subnet_create(a.directory, "carers", "Carers across the Thames Valley")
     await manage.subnet_create(a.directory, "eating-disorders", "Eating disorders peer support")
+    await manage.subnet_policy(a.directory, "eating-disorders", PolicyChange(numbers="masked"))
     await manage.subnet_share(a.directory, "carers", b.url)
     await _accept_when_offered(b.directory, carers)
     for username in ("dr-ahmed", "river", "sam"):
@@ -107,6 +110,9 @@ async def build(root: Path, base_port: int) -> list[RunningNode]:
     await manage.subnet_add(c.directory, "first-step", "jo")
     for username in ("nurse-kim", "alex"):
         await manage.subnet_add(b.directory, carers, username)
+    for username in ("river", "sam"):
+        await manage.care_team_add(a.directory, username, "dr-ahmed")
+    await manage.care_team_add(b.directory, "alex", "nurse-kim")
     return nodes
 
 
@@ -123,6 +129,8 @@ def describe(nodes: list[RunningNode]) -> str:
         f"\"import pyotp; print(pyotp.TOTP('{TOTP_SECRET}').now())\"",
         "  'Carers across the Thames Valley' is hosted by Berkshire Healthcare and shared with",
         "  Oxford Health only. Post as sam on Berkshire, read it as alex on Oxford Health.",
+        "  Messages: river and sam write to their care team (dr-ahmed) on Berkshire, alex to",
+        "  nurse-kim on Oxford Health; messages never leave their trust.",
         "",
         "Press Ctrl-C to stop (the demo's data is deleted).",
     ]

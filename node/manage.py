@@ -15,7 +15,20 @@ import aiohttp
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import invitations, people, personas, retention, sharing, subnets, totp
+from actors import (
+    audit_trail,
+    first_step,
+    invitations,
+    library,
+    messages,
+    people,
+    personas,
+    response_times,
+    retention,
+    sharing,
+    subnets,
+    totp,
+)
 from actors.clock import utcnow
 from actors.ids import LocalIds
 from federation import documents
@@ -24,6 +37,8 @@ from federation.keys import NodeKeys
 from federation.peering import PeeringError, add_peer, find_remote_subnet, normalise_url
 from federation.remote import Directory, peers_changed
 from node.settings import CONFIG, Settings, SettingsError, load, render_toml
+from node.shared import tell_running_node
+from storage import audit
 from storage import peers as peer_store
 from storage import people as people_store
 from storage.engine import Database
@@ -112,7 +127,8 @@ async def peer_add(directory: Path, url: str) -> Peer:
             peer = await add_peer(node.db, http, node.ids, url, utcnow())
         except PeeringError as error:
             raise ManageError(str(error)) from None
-    peers_changed(directory)
+        peers_changed(directory)
+        await tell_running_node(node.settings, peers=True)
     return peer
 
 
@@ -122,9 +138,9 @@ async def peer_list(directory: Path) -> list[tuple[Peer, int]]:
         return [(peer, queues.get(peer.id, 0)) for peer in await peer_store.list_peers(s)]
 
 
-async def subnet_create(directory: Path, slug: str, name: str) -> str:
+async def subnet_create(directory: Path, slug: str, name: str, kind: str = "support") -> str:
     async with opened(directory) as node, node.db.transaction() as s:
-        subnet = await subnets.create_subnet(s, slug=slug, name=name, now=utcnow())
+        subnet = await subnets.create_subnet(s, slug=slug, name=name, now=utcnow(), kind=kind)
         return node.ids.subnet(subnet.slug)
 
 
@@ -149,7 +165,9 @@ async def subnet_unshare(directory: Path, slug: str, peer_url: str) -> int:
     """End sharing a subnet with a peer; returns how many references of its posts went."""
     async with opened(directory) as node, node.db.transaction() as s:
         peer = await _agreed_peer(s, peer_url)
-        return len(await sharing.unshare_subnet(s, node.ids, slug=slug, peer=peer, now=utcnow()))
+        dropped = await sharing.unshare_subnet(s, node.ids, slug=slug, peer=peer, now=utcnow())
+    await tell_running_node(node.settings, dropped=dropped)
+    return len(dropped)
 
 
 async def peer_remove(directory: Path, peer_url: str) -> int:
@@ -159,6 +177,7 @@ async def peer_remove(directory: Path, peer_url: str) -> int:
             peer = await _agreed_peer(s, peer_url)
             dropped = await sharing.remove_peer(s, node.ids, peer=peer, now=utcnow())
         peers_changed(directory)
+        await tell_running_node(node.settings, dropped=dropped, peers=True)
         return len(dropped)
 
 
@@ -198,13 +217,25 @@ async def member_uri(directory: Path, username: str, subnet_uri: str) -> str:
 
 async def subnet_policy(directory: Path, slug: str, change: retention.PolicyChange) -> Subnet:
     async with opened(directory) as node, node.db.transaction() as s:
-        return await retention.set_policy(s, slug=slug, change=change, now=utcnow())
+        return await retention.set_policy(s, node.ids, slug=slug, change=change, now=utcnow())
+
+
+async def subnet_first_step(
+    directory: Path, slug: str, on: bool, texts: dict[str, str] | None = None
+) -> library.NextSteps | None:
+    """Mark a subnet First Step (with What happens next texts) or not."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        return await first_step.set_first_step(s, slug=slug, on=on, now=utcnow(), texts=texts)
 
 
 async def retention_run(directory: Path) -> int:
-    """Erase content older than each subnet's retention period (the server also does this)."""
+    """Erase content older than each subnet's retention period, and private messages older
+    than `message_retention_days` (the server also does this)."""
     async with opened(directory) as node, node.db.transaction() as s:
-        return await retention.run_retention(s, node.ids, utcnow())
+        now = utcnow()
+        erased = await retention.run_retention(s, node.ids, now)
+        days = node.settings.message_retention_days
+        return erased + await messages.erase_expired(s, now=now, days=days)
 
 
 async def subnet_add(directory: Path, subnet: str, username: str) -> str:
@@ -219,6 +250,15 @@ async def subnet_add(directory: Path, subnet: str, username: str) -> str:
                 await subnets.add_local_member(
                     s, node.ids, slug=subnet, person=person, now=utcnow()
                 )
+                await audit.record(
+                    s,
+                    at=utcnow(),
+                    who="cli",
+                    action="member.added",
+                    target=await personas.member_uri(
+                        s, node.ids, person.id, node.ids.subnet(subnet)
+                    ),
+                )
             return node.ids.subnet(subnet)
         keys = NodeKeys.load(node.settings.data_dir)
         async with aiohttp.ClientSession() as http:
@@ -230,6 +270,13 @@ async def subnet_add(directory: Path, subnet: str, username: str) -> str:
                 raise ManageError(str(error)) from None
         async with node.db.transaction() as s:
             await subnets.join_remote_subnet(s, node.ids, group=group, person=person, now=utcnow())
+            await audit.record(
+                s,
+                at=utcnow(),
+                who="cli",
+                action="member.added",
+                target=await personas.member_uri(s, node.ids, person.id, group.uri),
+            )
         return group.uri
 
 
@@ -243,6 +290,10 @@ async def keys_rotate(directory: Path) -> list[tuple[str, int | None]]:
         async with node.db.transaction() as s:
             peers = [p for p in await peer_store.list_peers(s) if p.state != "removed"]
         old, new = NodeKeys.rotate(node.settings.data_dir)
+        async with node.db.transaction() as s:
+            await audit.record(
+                s, at=utcnow(), who="cli", action="keys.rotated", target=node.ids.instance
+            )
         update = documents.render_update(
             node.ids,
             new_id(),
@@ -284,3 +335,47 @@ async def invite_create(
             now=utcnow(),
         )
         return f"{node.ids.base}/join?token={created.token}", invitations.show_code(created.code)
+
+
+async def audit_verify(directory: Path) -> audit_trail.ChainCheck:
+    async with opened(directory) as node, node.db.transaction() as s:
+        return await audit_trail.verify(s)
+
+
+async def audit_export(directory: Path, start: str, end: str) -> str:
+    """The audit entries from `start` to `end` (ISO dates, inclusive) as CSV; audited."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        return await audit_trail.export(
+            s, node.ids, viewer=None, start=start, end=end, now=utcnow()
+        )
+
+
+async def moderation_times(directory: Path) -> list[response_times.SubnetTimes]:
+    """Response times per subnet hosted or read here (README "For moderators")."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        return await response_times.for_node(s, node.ids, viewer=None)
+
+
+async def care_team_add(directory: Path, username: str, clinician: str) -> bool:
+    """The clinician `clinician` puts herself on `username`'s care team (as from their record)."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        person = await people_store.person_by_username(s, username)
+        staff = await people_store.person_by_username(s, clinician)
+        if person is None or staff is None:
+            raise ManageError("there is no such patient, carer or clinician on this node")
+        return await messages.change_care_team(
+            s,
+            node.ids,
+            viewer=staff,
+            person_id=person.id,
+            clinician_id=staff.id,
+            add=True,
+            now=utcnow(),
+        )
+
+
+async def message_times(directory: Path) -> list[response_times.SubnetTimes]:
+    """Hours to a clinician's first reply to a patient's or carer's message (README
+    "Messages with the care team")."""
+    async with opened(directory) as node, node.db.transaction() as s:
+        return await messages.reply_times(s, viewer=None)

@@ -7,12 +7,12 @@ asyncpg. One `Database` is built per app and passed explicitly to whatever needs
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,6 +30,14 @@ def async_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url
+
+
+def rows_affected(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE run through a session changed.
+
+    `AsyncSession.execute` is typed to return a plain `Result`; for DML it is a `CursorResult`,
+    the one that carries `rowcount`."""
+    return int(cast(CursorResult[*tuple[Any, ...]], result).rowcount or 0)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -77,6 +85,19 @@ class TaskLock:
                 self._owner = None
 
 
+@dataclass
+class LeaseOwner:
+    """Who this process's queue claims say holds their leases (storage/queues.py): on
+    PostgreSQL the server pid of its listening connection (storage/notify.py), read afresh at
+    every claim since a reconnection changes it; else nobody."""
+
+    source: Callable[[], int | None] = lambda: None
+
+    @property
+    def pid(self) -> int | None:
+        return self.source()
+
+
 @dataclass(frozen=True)
 class Database:
     """An engine and its session factory; `db.transaction()` is one unit of work.
@@ -90,6 +111,7 @@ class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     _turns: TaskLock | None = field(default=None, compare=False)
+    lease_owner: LeaseOwner = field(default_factory=LeaseOwner, compare=False)
 
     @classmethod
     def connect(cls, url: str) -> Database:
@@ -106,6 +128,7 @@ class Database:
         """Commit on success, roll back on any error: nothing is ever half-written."""
         if self._turns is None:
             async with self.sessions() as session, session.begin():
+                session.info["lease_owner"] = self.lease_owner.pid
                 yield session
             return
         async with self._turns.hold(), self.sessions() as session, session.begin():

@@ -7,9 +7,11 @@ dropped, so the caller can drop the same keys from the RAM cache.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
+from storage import notices
 from storage.models import (
     Membership,
     Peer,
@@ -18,10 +20,11 @@ from storage.models import (
     Reaction,
     RemoteActor,
     ShareOffer,
+    SubnetVisit,
 )
 
 
-async def _drop_refs(s: AsyncSession, *conditions: object) -> list[str]:
+async def _drop_refs(s: AsyncSession, *conditions: ColumnElement[bool]) -> list[str]:
     uris = list((await s.scalars(select(PostRef.object_uri).where(*conditions))).all())
     if uris:
         await s.execute(delete(PostRef).where(*conditions))
@@ -37,8 +40,17 @@ async def forget_subnet(s: AsyncSession, subnet_uri: str) -> list[str]:
     await s.execute(delete(ShareOffer).where(ShareOffer.subnet_uri == subnet_uri))
     await s.execute(delete(Persona).where(Persona.subnet_uri == subnet_uri))
     await s.execute(delete(RemoteActor).where(RemoteActor.uri == subnet_uri))
+    await s.execute(delete(SubnetVisit).where(SubnetVisit.subnet_uri == subnet_uri))
+    await notices.forget_subnet(s, subnet_uri)
     await _drop_unattached_people(s)
     return uris
+
+
+async def forget_person(s: AsyncSession, member_uri: str) -> None:
+    """A remote person erased at home: their memberships, Likes and cached document."""
+    await s.execute(delete(Membership).where(Membership.member_uri == member_uri))
+    await s.execute(delete(Reaction).where(Reaction.actor_uri == member_uri))
+    await s.execute(delete(RemoteActor).where(RemoteActor.uri == member_uri))
 
 
 async def _drop_unattached_people(s: AsyncSession) -> None:
@@ -52,8 +64,8 @@ async def _drop_unattached_people(s: AsyncSession) -> None:
     )
 
 
-def _on_host(column: object, base: str) -> object:
-    return column.startswith(base + "/")  # type: ignore[attr-defined]
+def _on_host(column: InstrumentedAttribute[str], base: str) -> ColumnElement[bool]:
+    return column.startswith(base + "/")
 
 
 async def forget_node_in_subnet(s: AsyncSession, subnet_uri: str, peer: Peer) -> list[str]:
@@ -69,6 +81,7 @@ async def forget_node_in_subnet(s: AsyncSession, subnet_uri: str, peer: Peer) ->
             Membership.subnet_uri == subnet_uri, _on_host(Membership.member_uri, peer.url)
         )
     )
+    await notices.forget_node(s, peer.url, subnet_uri)
     await _drop_unattached_people(s)
     return uris
 
@@ -97,5 +110,7 @@ async def forget_peer(s: AsyncSession, peer: Peer) -> list[str]:
         )
     )
     await s.execute(delete(Reaction).where(_on_host(Reaction.actor_uri, peer.url)))
+    await s.execute(delete(SubnetVisit).where(_on_host(SubnetVisit.subnet_uri, peer.url)))
+    await notices.forget_node(s, peer.url)
     await s.execute(delete(Peer).where(Peer.id == peer.id))
     return uris

@@ -28,7 +28,7 @@ async def invitation_by_hash(
         (Invitation.token_hash, token_hash) if token_hash else (Invitation.code_hash, code_hash)
     )
     query = select(Invitation).where(column == value)
-    if s.bind.dialect.name == "postgresql":
+    if s.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return await s.scalar(query)
 

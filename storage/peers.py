@@ -23,16 +23,17 @@ async def peer_by_host(s: AsyncSession, host: str) -> Peer | None:
     return await s.scalar(select(Peer).where(Peer.host == host, Peer.state != "removed"))
 
 
+async def peer_by_instance_actor(s: AsyncSession, actor_uri: str) -> Peer | None:
+    """The peer whose node actor this is (notices and the partner list name trusts by it)."""
+    return await s.scalar(select(Peer).where(Peer.instance_actor == actor_uri))
+
+
 async def peer_by_id(s: AsyncSession, peer_id: str) -> Peer | None:
     return await s.get(Peer, peer_id)
 
 
 async def peer_by_url(s: AsyncSession, url: str) -> Peer | None:
     return await s.scalar(select(Peer).where(Peer.url == url))
-
-
-async def peer_by_instance_actor(s: AsyncSession, actor_uri: str) -> Peer | None:
-    return await s.scalar(select(Peer).where(Peer.instance_actor == actor_uri))
 
 
 async def list_peers(s: AsyncSession) -> Sequence[Peer]:
@@ -53,10 +54,26 @@ async def remote_actor(s: AsyncSession, uri: str) -> RemoteActor | None:
     return await s.get(RemoteActor, uri)
 
 
+async def groups_hosted_by(s: AsyncSession, peer_id: str) -> Sequence[RemoteActor]:
+    """The cached Group documents of subnets a peer hosts."""
+    return (
+        await s.scalars(
+            select(RemoteActor).where(RemoteActor.peer_id == peer_id, RemoteActor.kind == "Group")
+        )
+    ).all()
+
+
+async def partners_listed(s: AsyncSession, uri: str) -> list[str] | None:
+    """The partner nodes a cached Group document lists, read without loading the row (so a
+    later refresh of the document is seen by `remote_actor`); None when it is not cached."""
+    found = (await s.execute(select(RemoteActor.partners).where(RemoteActor.uri == uri))).first()
+    return list(found[0]) if found is not None else None
+
+
 async def save_remote_actor(s: AsyncSession, actor: RemoteActor) -> RemoteActor:
     """Insert or refresh a cached actor atomically (two fetches of one actor may race)."""
     values = {column.key: getattr(actor, column.key) for column in RemoteActor.__table__.columns}
-    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(RemoteActor).values(values)
     await s.execute(
         statement.on_conflict_do_update(
@@ -91,6 +108,20 @@ async def note_failure(s: AsyncSession, peer_id: str, now: datetime, *, dead: bo
         values["state"] = "dead"
     await s.execute(
         update(Peer).where(Peer.id == peer_id, Peer.state != "removed").values(**values)
+    )
+
+
+async def note_fetch_failure(s: AsyncSession, peer_id: str, now: datetime, reason: str) -> None:
+    """A peer's answer to a read (content, an actor or key document) was unusable: counted in
+    its health, with a short reason (never any of the answer itself)."""
+    await s.execute(
+        update(Peer)
+        .where(Peer.id == peer_id)
+        .values(
+            fetch_failures=Peer.fetch_failures + 1,
+            last_fetch_failure_at=now,
+            last_fetch_error=reason[:200],
+        )
     )
 
 

@@ -15,7 +15,7 @@ from storage.models import Person, Persona, new_id
 async def persona_for(s: AsyncSession, person_id: str, subnet_uri: str) -> Persona:
     """The person's persona in a subnet, created on first use (atomically: two requests of one
     person may race)."""
-    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     await s.execute(
         insert(Persona)
         .values(id=new_id(), person_id=person_id, subnet_uri=subnet_uri)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, delete, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Person, Post, PostRef
+from storage.models import Person, Post, PostPicture, PostRef
 
 
 async def add_post(s: AsyncSession, post: Post) -> Post:
@@ -37,8 +37,16 @@ async def posts_with_authors(s: AsyncSession, post_ids: Sequence[str]) -> list[t
     return [(post, person) for post, person in rows.all()]
 
 
-async def local_posts_in(s: AsyncSession, subnet_uri: str, limit: int) -> list[tuple[Post, Person]]:
-    rows = await s.execute(
+async def local_posts_in(
+    s: AsyncSession,
+    subnet_uri: str,
+    limit: int,
+    before: tuple[datetime, str] | None = None,
+    uri_prefix: str = "",
+) -> list[tuple[Post, Person]]:
+    """The newest visible posts, or those just older than `before` — (published, URI), the
+    last one already shown — by keyset (no OFFSET): a post's URI is `uri_prefix` + its id."""
+    query = (
         select(Post, Person)
         .join(Person, Person.id == Post.author_id)
         .where(
@@ -46,21 +54,40 @@ async def local_posts_in(s: AsyncSession, subnet_uri: str, limit: int) -> list[t
             Post.deleted_at.is_(None),
             Post.moderation_state == "visible",
         )
-        .order_by(Post.published.desc())
+        .order_by(Post.published.desc(), Post.id.desc())
         .limit(limit)
     )
+    if before is not None:
+        published, uri = before
+        query = query.where(
+            or_(
+                Post.published < published,
+                and_(Post.published == published, literal(uri_prefix) + Post.id < uri),
+            )
+        )
+    rows = await s.execute(query)
     return [(post, person) for post, person in rows.all()]
 
 
-async def refs_in(s: AsyncSession, subnet_uri: str, limit: int) -> Sequence[PostRef]:
-    return (
-        await s.scalars(
-            select(PostRef)
-            .where(PostRef.subnet_uri == subnet_uri, PostRef.moderation_state == "visible")
-            .order_by(PostRef.published.desc())
-            .limit(limit)
+async def refs_in(
+    s: AsyncSession, subnet_uri: str, limit: int, before: tuple[datetime, str] | None = None
+) -> Sequence[PostRef]:
+    """As `local_posts_in`, for references to posts that live at other nodes."""
+    query = (
+        select(PostRef)
+        .where(PostRef.subnet_uri == subnet_uri, PostRef.moderation_state == "visible")
+        .order_by(PostRef.published.desc(), PostRef.object_uri.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        published, uri = before
+        query = query.where(
+            or_(
+                PostRef.published < published,
+                and_(PostRef.published == published, PostRef.object_uri < uri),
+            )
         )
-    ).all()
+    return (await s.scalars(query)).all()
 
 
 async def add_ref(s: AsyncSession, ref: PostRef) -> bool:
@@ -69,7 +96,7 @@ async def add_ref(s: AsyncSession, ref: PostRef) -> bool:
     One statement, and safe when two workers race on the same reference."""
     values = {column.key: getattr(ref, column.key) for column in PostRef.__table__.columns}
     values["moderation_state"] = values["moderation_state"] or "visible"
-    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     added = await s.scalar(
         insert(PostRef)
         .values(values)
@@ -97,11 +124,12 @@ async def visible_post(s: AsyncSession, post_id: str) -> Post | None:
 
 
 async def tombstone(s: AsyncSession, post: Post, now: datetime) -> None:
-    """Erase a post's text for good; the row stays so fetches can answer 410 Gone. On SQLite
-    the connection zeroes the freed bytes (secure_delete), so the text is not left in the page;
-    `checkpoint` then clears it from the write-ahead log."""
-    if s.bind.dialect.name == "sqlite":
+    """Erase a post's text and picture for good; the row stays so fetches can answer 410 Gone.
+    On SQLite the connection zeroes the freed bytes (secure_delete), so neither is left in the
+    page; `checkpoint` then clears them from the write-ahead log."""
+    if s.get_bind().dialect.name == "sqlite":
         await s.execute(text("PRAGMA secure_delete = ON"))
+    await s.execute(delete(PostPicture).where(PostPicture.post_id == post.id))
     post.content = ""
     post.deleted_at = now
 
@@ -152,3 +180,86 @@ async def held_refs(s: AsyncSession, subnet_uri: str) -> Sequence[PostRef]:
             )
         )
     ).all()
+
+
+async def reply_counts(s: AsyncSession, subnet_uri: str, uris: Sequence[str]) -> dict[str, int]:
+    """How many visible replies each of `uris` has in the subnet, written here or referenced:
+    two grouped queries over the `in_reply_to` indexes, whatever the number of posts."""
+    if not uris:
+        return {}
+    counts: dict[str, int] = {}
+    local = (
+        select(Post.in_reply_to, func.count())
+        .where(
+            Post.in_reply_to.in_(uris),
+            Post.subnet_uri == subnet_uri,
+            Post.deleted_at.is_(None),
+            Post.moderation_state == "visible",
+        )
+        .group_by(Post.in_reply_to)
+    )
+    remote = (
+        select(PostRef.in_reply_to, func.count())
+        .where(
+            PostRef.in_reply_to.in_(uris),
+            PostRef.subnet_uri == subnet_uri,
+            PostRef.moderation_state == "visible",
+        )
+        .group_by(PostRef.in_reply_to)
+    )
+    for query in (local, remote):
+        for uri, n in (await s.execute(query)).all():
+            if uri is not None:
+                counts[uri] = counts.get(uri, 0) + n
+    return counts
+
+
+async def replies_to(
+    s: AsyncSession, subnet_uri: str, uris: Sequence[str], limit: int
+) -> tuple[list[tuple[Post, Person]], list[PostRef]]:
+    """The visible replies to any of `uris` in the subnet, written here and referenced, oldest
+    first, at most `limit` of each: one level of a thread."""
+    if not uris:
+        return [], []
+    rows = await s.execute(
+        select(Post, Person)
+        .join(Person, Person.id == Post.author_id)
+        .where(
+            Post.in_reply_to.in_(uris),
+            Post.subnet_uri == subnet_uri,
+            Post.deleted_at.is_(None),
+            Post.moderation_state == "visible",
+        )
+        .order_by(Post.published, Post.id)
+        .limit(limit)
+    )
+    refs = await s.scalars(
+        select(PostRef)
+        .where(
+            PostRef.in_reply_to.in_(uris),
+            PostRef.subnet_uri == subnet_uri,
+            PostRef.moderation_state == "visible",
+        )
+        .order_by(PostRef.published, PostRef.object_uri)
+        .limit(limit)
+    )
+    return [(post, person) for post, person in rows.all()], list(refs.all())
+
+
+async def visible_posts_with_authors(
+    s: AsyncSession, subnet_uri: str, post_ids: Sequence[str]
+) -> list[tuple[Post, Person]]:
+    """Those of `post_ids` that are visible in the subnet, with their authors (one query)."""
+    if not post_ids:
+        return []
+    rows = await s.execute(
+        select(Post, Person)
+        .join(Person, Person.id == Post.author_id)
+        .where(
+            Post.id.in_(post_ids),
+            Post.subnet_uri == subnet_uri,
+            Post.deleted_at.is_(None),
+            Post.moderation_state == "visible",
+        )
+    )
+    return [(post, person) for post, person in rows.all()]

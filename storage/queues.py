@@ -1,63 +1,132 @@
-"""The outbox (`event`), outbound `delivery` and inbound `inbox_item` queues.
+"""The queue tables: outbox `event`, outbound `delivery`, inbound `inbox_item`.
 
-Each queue row is a small state machine: workers *claim* due rows by taking a lease
-(`locked_until`), do the work outside the transaction, then record the outcome. On PostgreSQL
-claims use `FOR UPDATE SKIP LOCKED`, so several `sharon serve` processes never take the same
-row; on SQLite the single writer serialises claims. A crash leaves a lease that simply expires.
+Each row is a small state machine (`storage.models.QueueRow`; federation/workers.py runs it):
+workers *claim* due rows by taking a lease (`locked_until`), do the work outside the
+transaction, then record the outcome — many rows in one bulk write. On PostgreSQL claims use
+`FOR UPDATE SKIP LOCKED`, so several `sharon serve` processes never take the same row, and a
+lease also names its holder (`locked_by`, the server pid of the claiming process's listening
+connection, storage/notify.py): a lease whose holder's connection is gone from
+`pg_stat_activity` — the process died — is free at once (so is one whose holder merely lost
+that connection and reconnected: its rows in flight may then be taken by another worker). On
+SQLite one worker process per node claims (node/app.py holds a lock file for it), and frees
+every lease when it starts. Otherwise a crash leaves a lease that simply expires.
+
+The generic pieces (`due`, `claim`, `settle`) serve any table that mixes in `QueueRow`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    exists,
+    func,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.models import Delivery, Event, InboxItem
+from storage.models import Delivery, Event, InboxItem, QueueRow
 
-
-async def add_event(s: AsyncSession, kind: str, payload: dict[str, Any], now: datetime) -> None:
-    s.add(Event(kind=kind, payload=payload, created_at=now))
-
-
-async def claim_events(s: AsyncSession, limit: int) -> Sequence[Event]:
-    query = select(Event).where(Event.done.is_(False)).order_by(Event.id).limit(limit)
-    if s.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return (await s.scalars(query)).all()
+Row = TypeVar("Row", bound=QueueRow)
 
 
-async def mark_events_done(s: AsyncSession, events: Sequence[Event]) -> None:
-    for event in events:
-        event.done = True
-
-
-async def add_deliveries(s: AsyncSession, rows: Sequence[Delivery]) -> None:
-    s.add_all(rows)
-
-
-def _due(model: type[Delivery] | type[InboxItem], now: datetime) -> Any:
-    return (
-        (model.state == "pending")
-        & (model.next_attempt_at <= now)
-        & or_(model.locked_until.is_(None), model.locked_until <= now)
+def due(model: type[QueueRow], now: datetime, *, owners: bool = False) -> ColumnElement[bool]:
+    """Pending, its time come, and not leased by a live worker (`owners`: see `unleased`)."""
+    return and_(
+        model.state == "pending",
+        model.next_attempt_at <= now,  # type: ignore[attr-defined]
+        unleased(model, now, owners=owners),
     )
 
 
-async def _claim(
-    s: AsyncSession, query: Any, now: datetime, lease: timedelta
-) -> Sequence[Delivery] | Sequence[InboxItem]:
+_LIVE_BACKENDS: Select[Any] = select(column("pid")).select_from(table("pg_stat_activity"))
+
+
+def unleased(model: type[QueueRow], now: datetime, *, owners: bool = False) -> ColumnElement[bool]:
+    """No lease, an expired one, or — with `owners`, PostgreSQL only — one whose holder's
+    connection is gone."""
+    free = [model.locked_until.is_(None), model.locked_until <= now]
+    if owners:
+        free.append(and_(model.locked_by.is_not(None), model.locked_by.not_in(_LIVE_BACKENDS)))
+    return or_(*free)
+
+
+def _owners(s: AsyncSession) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+async def claim(s: AsyncSession, query: Select[Row], now: datetime, lease: timedelta) -> list[Row]:
     """Run a query for due rows and lease them; PostgreSQL skips rows another worker holds."""
-    if s.bind.dialect.name == "postgresql":
+    if s.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = (await s.scalars(query)).all()
+    rows = list((await s.scalars(query)).all())
+    owner = s.info.get("lease_owner")
     for row in rows:
         row.locked_until = now + lease
+        row.locked_by = owner
     return rows
+
+
+async def settle(
+    s: AsyncSession, model: type[QueueRow], outcomes: Sequence[dict[str, Any]]
+) -> None:
+    """Record many outcomes at once (each a dict of the row's `id` and its new values)."""
+    if outcomes:
+        await s.execute(update(model), list(outcomes))
+
+
+# A new event is due as soon as it commits, whatever clock its writer read: a CLI process (or
+# another machine sharing PostgreSQL) may run ahead of the worker's clock.
+AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def add_event(s: AsyncSession, kind: str, payload: dict[str, Any], now: datetime) -> None:
+    s.add(Event(kind=kind, payload=payload, created_at=now, next_attempt_at=AT_ONCE))
+
+
+async def claim_events(s: AsyncSession, now: datetime, lease: timedelta, limit: int) -> list[Event]:
+    """Lease up to `limit` due outbox events, in the order they were written."""
+    return await claim(
+        s,
+        select(Event).where(due(Event, now, owners=_owners(s))).order_by(Event.id).limit(limit),
+        now,
+        lease,
+    )
+
+
+async def add_deliveries(s: AsyncSession, rows: Sequence[Delivery]) -> None:
+    """Queue deliveries, numbered after every earlier one (their `seq` keeps per-object order)."""
+    if not rows:
+        return
+    last = int(await s.scalar(select(func.max(Delivery.seq))) or 0)
+    for number, row in enumerate(rows, start=last + 1):
+        row.seq = number
+    s.add_all(rows)
+
+
+def _not_overtaking() -> ColumnElement[bool]:
+    """No earlier delivery about the same object to the same peer is still pending."""
+    earlier = aliased(Delivery)
+    return ~exists().where(
+        earlier.peer_id == Delivery.peer_id,
+        earlier.ordering_key == Delivery.ordering_key,
+        earlier.state == "pending",
+        or_(
+            earlier.seq < Delivery.seq, and_(earlier.seq == Delivery.seq, earlier.id < Delivery.id)
+        ),
+    )
 
 
 async def claim_deliveries(
@@ -67,26 +136,22 @@ async def claim_deliveries(
     limit: int,
     skip_peers: Sequence[str] = (),
     peer_id: str | None = None,
-) -> Sequence[Delivery]:
+) -> list[Delivery]:
     """Lease up to `limit` pending deliveries, oldest first: those due (not to `skip_peers`), or
-    with `peer_id` that peer's oldest whether due or not (a probe of a dead peer)."""
+    with `peer_id` that peer's oldest whether due or not (a probe of a dead peer). A delivery
+    waits while an earlier one about the same object to the same peer is pending."""
     if peer_id is not None:
         query = select(Delivery).where(
             Delivery.peer_id == peer_id,
             Delivery.state == "pending",
-            or_(Delivery.locked_until.is_(None), Delivery.locked_until <= now),
+            unleased(Delivery, now, owners=_owners(s)),
         )
     else:
-        query = select(Delivery).where(_due(Delivery, now))
+        query = select(Delivery).where(due(Delivery, now, owners=_owners(s)))
     if skip_peers:
         query = query.where(Delivery.peer_id.not_in(skip_peers))
-    return await _claim(s, query.order_by(Delivery.next_attempt_at).limit(limit), now, lease)  # type: ignore[return-value]
-
-
-async def finish_deliveries(s: AsyncSession, outcomes: Sequence[dict[str, Any]]) -> None:
-    """Record many delivery outcomes at once (each a dict of `id` and the new values)."""
-    if outcomes:
-        await s.execute(update(Delivery), list(outcomes))
+    query = query.where(_not_overtaking()).order_by(Delivery.next_attempt_at, Delivery.seq)
+    return await claim(s, query.limit(limit), now, lease)
 
 
 async def release_deliveries(s: AsyncSession, peer_id: str, now: datetime) -> None:
@@ -105,7 +170,7 @@ async def add_inbox_items(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> se
     multi-row INSERTs), rather than a new statement compiled for every burst."""
     if not rows:
         return set()
-    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = await s.execute(
         insert(InboxItem)
         .on_conflict_do_nothing(index_elements=["activity_id"])
@@ -117,61 +182,22 @@ async def add_inbox_items(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> se
 
 async def claim_inbox_items(
     s: AsyncSession, now: datetime, lease: timedelta, limit: int
-) -> Sequence[InboxItem]:
+) -> list[InboxItem]:
     """Lease up to `limit` due inbound activities, in the order they arrived."""
     query = (
-        select(InboxItem).where(_due(InboxItem, now)).order_by(InboxItem.received_at).limit(limit)
+        select(InboxItem)
+        .where(due(InboxItem, now, owners=_owners(s)))
+        .order_by(InboxItem.received_at)
+        .limit(limit)
     )
-    return await _claim(s, query, now, lease)  # type: ignore[return-value]
-
-
-async def finish_inbox_items(
-    s: AsyncSession, items: Sequence[tuple[str, int]], *, state: str, now: datetime
-) -> None:
-    """Record one outcome for many items at once: `(item id, attempts so far)` each."""
-    if not items:
-        return
-    await s.execute(
-        update(InboxItem),
-        [
-            {
-                "id": item_id,
-                "state": state,
-                "attempts": attempts,
-                "next_attempt_at": now,
-                "locked_until": None,
-                "last_error": None,
-            }
-            for item_id, attempts in items
-        ],
-    )
-
-
-async def finish_inbox_item(
-    s: AsyncSession,
-    item_id: str,
-    *,
-    state: str,
-    attempts: int,
-    next_attempt_at: datetime,
-    error: str | None,
-) -> None:
-    await s.execute(
-        update(InboxItem)
-        .where(InboxItem.id == item_id)
-        .values(
-            state=state,
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-            locked_until=None,
-            last_error=error,
-        )
-    )
+    return await claim(s, query, now, lease)
 
 
 async def release_leases(s: AsyncSession) -> None:
     """Free every lease: for a node starting up when no other process can hold one (SQLite)."""
-    for model in (Delivery, InboxItem):
+    for model in (Event, Delivery, InboxItem):
         await s.execute(
-            update(model).where(model.locked_until.is_not(None)).values(locked_until=None)
+            update(model)
+            .where(model.locked_until.is_not(None))
+            .values(locked_until=None, locked_by=None)
         )

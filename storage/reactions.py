@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import rows_affected
 from storage.models import Reaction
 
 
@@ -29,7 +30,7 @@ async def remove_reaction(s: AsyncSession, *, object_uri: str, actor_uri: str) -
     result = await s.execute(
         delete(Reaction).where(Reaction.object_uri == object_uri, Reaction.actor_uri == actor_uri)
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def drop_reactions_to(s: AsyncSession, object_uri: str) -> None:
@@ -45,3 +46,15 @@ async def like_counts(s: AsyncSession, object_uris: list[str]) -> dict[str, int]
         .group_by(Reaction.object_uri)
     )
     return {uri: count for uri, count in rows.all()}
+
+
+async def liked_by(s: AsyncSession, actor_uri: str, object_uris: list[str]) -> set[str]:
+    """Which of `object_uris` the actor likes."""
+    if not object_uris:
+        return set()
+    rows = await s.scalars(
+        select(Reaction.object_uri).where(
+            Reaction.actor_uri == actor_uri, Reaction.object_uri.in_(object_uris)
+        )
+    )
+    return set(rows.all())

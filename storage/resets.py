@@ -21,6 +21,6 @@ async def replace_reset(s: AsyncSession, reset: PasswordReset) -> None:
 
 async def reset_by_hash(s: AsyncSession, token_hash: str) -> PasswordReset | None:
     query = select(PasswordReset).where(PasswordReset.token_hash == token_hash)
-    if s.bind.dialect.name == "postgresql":
+    if s.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return await s.scalar(query)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from storage.engine import rows_affected
 from storage.models import Membership, Peer, Subnet, SubnetPartner
 
 
@@ -49,7 +50,7 @@ def _forget_on_write(state: ORMExecuteState) -> None:
 
 async def subnet_by_slug(s: AsyncSession, slug: str) -> Subnet | None:
     memo = _memo(s, "subnet_by_slug")
-    found = memo.get(slug)
+    found: Subnet | None = memo.get(slug)
     if found is None:
         found = await s.scalar(select(Subnet).where(Subnet.slug == slug))
         if found is not None:
@@ -91,7 +92,7 @@ async def remove_partner(s: AsyncSession, subnet_id: str, peer_id: str) -> bool:
             SubnetPartner.subnet_id == subnet_id, SubnetPartner.peer_id == peer_id
         )
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def partner_rows(s: AsyncSession) -> Sequence[tuple[Subnet, Peer, SubnetPartner]]:
@@ -182,7 +183,7 @@ async def remove_membership(s: AsyncSession, subnet_uri: str, member_uri: str) -
             Membership.subnet_uri == subnet_uri, Membership.member_uri == member_uri
         )
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def members_of(s: AsyncSession, subnet_uri: str) -> Sequence[Membership]:
@@ -200,7 +201,7 @@ async def membership(s: AsyncSession, subnet_uri: str, member_uri: str) -> Membe
     """An active membership; found ones are remembered for the unit of work (the instance is
     the session's own, so a change made to it in this transaction is seen)."""
     memo = _memo(s, "membership")
-    found = memo.get((subnet_uri, member_uri))
+    found: Membership | None = memo.get((subnet_uri, member_uri))
     if found is None:
         found = await s.scalar(
             select(Membership).where(

@@ -18,14 +18,14 @@ async def throttles(s: AsyncSession, keys: list[str]) -> list[SignInThrottle]:
 
 async def locked_throttle(s: AsyncSession, key: str, now: datetime) -> SignInThrottle:
     """The counter for `key`, created if new and row-locked on PostgreSQL, ready to update."""
-    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     await s.execute(
         insert(SignInThrottle)
         .values(key=key, failures=0, window_started_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
     )
     query = select(SignInThrottle).where(SignInThrottle.key == key)
-    if s.bind.dialect.name == "postgresql":
+    if s.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return (await s.scalars(query.execution_options(populate_existing=True))).one()
 

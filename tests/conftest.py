@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,14 +25,19 @@ import pyotp
 import pytest
 from aiohttp import web
 from argon2 import PasswordHasher
+from planted_logs import _suite_log, no_planted_detail_in_logs, plant, plant_form  # noqa: F401
 from sqlalchemy import select
 
-from actors.clock import utcnow
+from actors.clock import Clock, utcnow
 from actors.retention import PolicyChange
+from actors.screening import Screener
+from actors.screening.default import load_screener
 from federation.client import SignedClient
 from federation.keys import NodeKeys
+from federation.workers import Faults, no_faults
 from node import manage
 from node.app import create_app
+from node.logs import PathOnlyAccessLogger
 from node.settings import Settings
 from storage.engine import Database
 from storage.migrate import upgrade
@@ -44,6 +50,18 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 VECTORS = Path(
     os.environ.get("SHARON_VECTORS_DIR", Path(__file__).resolve().parents[2] / "shared" / "vectors")
 )
+
+
+async def totp_codes() -> AsyncIterator[str]:
+    """Authenticator codes to try in turn for a staff sign-in: this step's, the next step's (a
+    node accepts one step ahead, and never a step at or before the last one used), then, as one
+    person may sign in more often than twice in 30 s, the next step's again after each step
+    boundary."""
+    yield pyotp.TOTP(TOTP_SECRET).at(time.time())
+    yield pyotp.TOTP(TOTP_SECRET).at(time.time() + 30)
+    for _ in range(2):
+        await asyncio.sleep(30 - time.time() % 30 + 0.2)
+        yield pyotp.TOTP(TOTP_SECRET).at(time.time() + 30)
 
 
 def free_port() -> int:
@@ -107,12 +125,13 @@ class TestNode:
         """Stop serving and serve again from the same directory (keys and settings re-read)."""
         await self.runner.cleanup()
         app = await create_app(self.settings, hasher=FAST_HASHER)
-        self.runner = web.AppRunner(app, access_log=None)
+        self.runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.settings.bind[1]).start()
 
     async def add_user(self, username: str, role: str, pseudonym: str | None = None) -> str:
         """Staff are enrolled in TOTP with `TOTP_SECRET`, as if they had set up an app."""
+        plant("pseudonym", pseudonym or "")
         return await manage.add_user(
             self.directory,
             username,
@@ -120,7 +139,7 @@ class TestNode:
             PASSWORD,
             pseudonym,
             hasher=FAST_HASHER,
-            totp_secret=TOTP_SECRET if role in ("admin", "clinician") else None,
+            totp_secret=TOTP_SECRET if role in ("admin", "clinician", "analyst") else None,
         )
 
     async def all_rows_text(self, skip: tuple[str, ...] = ()) -> str:
@@ -193,13 +212,44 @@ async def _drop_databases(names: list[str]) -> None:
 StartNode = Callable[..., Awaitable[TestNode]]
 
 
+class MovableClock:
+    """A node's clock that stands still until the test moves it (workers read it too)."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture(scope="session")
+def node_screener() -> Screener:
+    """The node's real screener (trained model, rules, number detector), loaded once for the
+    whole run as `sharon serve` loads it once at start."""
+    return load_screener()
+
+
 @pytest.fixture
-async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
+async def start_node(tmp_path: Path, node_screener: Screener) -> AsyncIterator[StartNode]:
     """Start a real node (init, serve on a free loopback port); all stop at the end."""
     nodes: list[TestNode] = []
     databases: list[str] = []
 
-    async def start(name: str, *, run_workers: bool = True, **settings_changes: Any) -> TestNode:
+    async def start(
+        name: str,
+        *,
+        run_workers: bool = True,
+        clock: Clock = utcnow,
+        screener: Screener | None = None,
+        faults: Faults = no_faults,
+        **settings_changes: Any,
+    ) -> TestNode:
+        """`clock` is the node's own (a test moves it to make time pass for the workers);
+        `screener` replaces the node's default crisis screening; `faults` makes one queue
+        item's work raise (federation/workers.py)."""
         directory = tmp_path / f"node-{len(nodes) + 1}"
         database_url = await _database_url(directory, databases)
         port = free_port()
@@ -217,8 +267,11 @@ async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
             hasher=FAST_HASHER,
             run_workers=run_workers,
             trace_configs=[capture_into(sent)],
+            clock=clock,
+            screener=screener or node_screener,
+            faults=faults,
         )
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         node = TestNode(
@@ -329,6 +382,7 @@ class Browser:
         self, page_path: str, action: str, fields: list[tuple[str, str]]
     ) -> tuple[int, str]:
         """Like `submit`, for forms with repeated names (checkboxes)."""
+        plant_form(fields)
         _, html = await self.get(page_path)
         token = re.search(r'name="csrf_token" value="([^"]+)"', html)
         assert token, f"no CSRF token on {page_path}"
@@ -342,10 +396,9 @@ class Browser:
         status, html = await self.submit(
             "/sign-in", "/sign-in", {"username": username, "password": password}
         )
-        for offset in (0, 30):
+        async for code in totp_codes():
             if "Enter your security code" not in html:
                 break
-            code = pyotp.TOTP(TOTP_SECRET).at(time.time() + offset)
             status, html = await self.submit(
                 "/sign-in/two-factor", "/sign-in/two-factor", {"code": code, "next": "/"}
             )
@@ -369,7 +422,7 @@ async def browser() -> AsyncIterator[BrowserFactory]:
         await http.close()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> float:
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30.0) -> float:
     """Poll `check` until true; returns the seconds it took (fails the test after `within`)."""
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -391,6 +444,27 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
     yield db
     await db.close()
     await _drop_databases(created)
+
+
+async def carers_pair(
+    start_node: StartNode, browser: BrowserFactory, partner: str = "Partner Trust"
+) -> tuple[TestNode, TestNode, str, Browser, Browser]:
+    """A ("Host Trust") hosts Carers with sam in it, shared with `partner`, where alex is;
+    both signed in, and alex's membership heard at A."""
+    a = await start_node("Host Trust")
+    b = await start_node(partner)
+    await peer_all(a, b)
+    await a.add_user("sam", "carer", "Sam")
+    await b.add_user("alex", "carer", "Alex")
+    subnet = await manage.subnet_create(a.directory, "carers", "Carers")
+    await share(a, "carers", b)
+    await manage.subnet_add(a.directory, "carers", "sam")
+    await manage.subnet_add(b.directory, subnet, "alex")
+    sam, alex = browser(a), browser(b)
+    await sam.sign_in("sam")
+    await alex.sign_in("alex")
+    await eventually(lambda: _members_are(a, subnet, 2))
+    return a, b, subnet, sam, alex
 
 
 async def host_and_partner(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from node.cli import main
+from node.cli import main, parser
 from node.logs import PathOnlyAccessLogger
 
 
@@ -130,3 +132,54 @@ def test_the_access_log_never_writes_tokens_from_the_query_string(
     with caplog.at_level(logging.INFO, logger="test.access"):
         PathOnlyAccessLogger(logger, "").log(request, web.Response(status=200), 0.01)
     assert "GET /join 200" in caplog.text and "SECRET" not in caplog.text
+
+
+def test_a_sqlite_node_runs_one_web_process_and_one_worker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = tmp_path / "trust"
+    main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"])
+    capsys.readouterr()
+    assert main(["serve", str(node), "--processes", "2"]) == 1
+    assert "needs PostgreSQL" in capsys.readouterr().err
+    first = subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "work", str(node)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((node / "run").glob("*.port")):  # written once it holds the lock
+            assert first.poll() is None and time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.2)
+        second = subprocess.run(
+            [sys.executable, "-m", "node.cli", "work", str(node)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert second.returncode == 1
+        assert "sharon: another worker is running" in second.stderr.splitlines()[-1]
+    finally:
+        first.terminate()
+        first.wait(30)
+
+
+def test_every_command_dispatches_through_its_parser_default() -> None:
+    """Each leaf sub-command names the function that runs it (`set_defaults(run=…)`)."""
+
+    def leaves(
+        command: argparse.ArgumentParser, path: tuple[str, ...]
+    ) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+        groups = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        found = [(path, command)] if not groups or not groups[0].required else []
+        for group in groups:
+            for name, child in group.choices.items():
+                found += leaves(child, (*path, name))
+        return found
+
+    commands = leaves(parser(), ())
+    assert len(commands) >= 25
+    for path, command in commands:
+        assert callable(command.get_default("run")), path

@@ -10,12 +10,21 @@ sharing with C and a member leaves. Afterwards an information-governance lead ca
 * D received nothing of the subnet and was refused every fetch, with nothing stored or audited;
 * C, no longer a partner, holds no reference of the subnet and is refused;
 * every read by a partner is in the home node's audit log: who, which node, which post.
+
+In the same federation, files, messages and journals: a picture posted at A (with a planted GPS
+position and camera in its EXIF) and a library page and PDF added there are read by partner
+members through their own nodes, yet their bytes are found in no other node's database or data
+directory, and no byte of the picture served anywhere keeps the EXIF; care-team messages and
+journal entries written at A are in no request sent and in no other node's storage.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -31,6 +40,18 @@ from conftest import (
     shows,
     signed_get,
     write,
+)
+from PIL import ExifTags, Image
+from test_library import attach, item_id_for, library_path, pdf, write_page
+from test_messages import add_to_team, conversation_links, person_id, reply, start
+from test_pictures import (
+    assert_clean,
+    fetch,
+    holds,
+    photo_with_secrets,
+    picture_path,
+    post_picture,
+    samples,
 )
 
 from actors.clock import utcnow
@@ -65,9 +86,19 @@ async def _plant(node: TestNode, username: str, index: int) -> list[str]:
     return [details.real_name, details.email, details.phone, details.nhs_number]  # type: ignore[list-item]
 
 
-async def test_four_trusts_keep_content_home_and_personal_data_in(
-    start_node: StartNode, browser: BrowserFactory
-) -> None:
+@dataclass
+class FourTrusts:
+    """A hosts "carers", shared with partners B and C; D is an agreed peer but not a partner.
+    Members: dr-ahmed and sam at A, nurse-kim and alex at B, jo at C (all but dr-ahmed signed
+    in); `planted` is every local profile's personal data."""
+
+    nodes: list[TestNode]
+    subnet: str
+    people: dict[str, Browser]
+    planted: list[str]
+
+
+async def _four_trusts(start_node: StartNode, browser: BrowserFactory) -> FourTrusts:
     nodes = [await start_node(n) for n in ("Berkshire", "Oxford Health", "Bucks", "Surrey")]
     a, b, c, d = nodes
     await peer_all(*nodes)
@@ -84,7 +115,7 @@ async def test_four_trusts_keep_content_home_and_personal_data_in(
     await manage.subnet_add(a.directory, "carers", "sam")
     await manage.subnet_add(b.directory, subnet, "nurse-kim")
     await manage.subnet_add(c.directory, subnet, "jo")
-    people = {}
+    people: dict[str, Browser] = {}
     for node, username in ((a, "sam"), (b, "nurse-kim"), (b, "alex"), (c, "jo")):
         people[username] = browser(node)
         await people[username].sign_in(username)
@@ -96,6 +127,15 @@ async def test_four_trusts_keep_content_home_and_personal_data_in(
     )
     assert status == 200
     await eventually(lambda: _count_members(a, subnet, 5))
+    return FourTrusts(nodes, subnet, people, planted)
+
+
+async def test_four_trusts_keep_content_home_and_personal_data_in(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    trusts = await _four_trusts(start_node, browser)
+    nodes, subnet, people, planted = trusts.nodes, trusts.subnet, trusts.people, trusts.planted
+    a, b, c, d = nodes
 
     texts = {
         "host": "Sam writes first about respite (marker 4T-HOST)",
@@ -115,7 +155,7 @@ async def test_four_trusts_keep_content_home_and_personal_data_in(
     await eventually(lambda: shows(people["sam"], subnet, texts["reply"]))
     await eventually(lambda: shows(people["alex"], subnet, texts["deleted"]))
     assert await act(people["alex"], subnet, "/posts/like", {"object": host_post}) == 200
-    await eventually(lambda: shows(people["sam"], subnet, "Like (1)"))
+    await eventually(lambda: shows(people["sam"], subnet, "1 like<"))
     await act(
         people["sam"], subnet, "/posts/edit", {"object": host_post, "content": texts["edited"]}
     )
@@ -199,6 +239,135 @@ async def test_four_trusts_keep_content_home_and_personal_data_in(
         urlsplit(c.url).netloc,
     }
     assert all(r.who.startswith((b.url, c.url)) and r.target == host_post for r in reads)
+
+
+PICTURE_POST = "Sam shares a photo from the garden (marker 4T-PICTURE)"
+ALT = "A bench under an apple tree in a garden (marker 4T-ALT)"
+PAGE_TITLE = "Respite breaks"
+PAGE_TEXT = "Respite breaks across the region are listed on this page (marker 4T-PAGE)"
+DOCUMENT_TITLE = "Carers grant leaflet"
+PDF_MARKER = b"4T-PDF-MARKER-c81e5a"
+PRIVATE = {
+    "team message": "Sam asks the care team about the respite grant (marker 4T-MSG)",
+    "team reply": "Dr Ahmed answers about the carers grant form (marker 4T-RPL)",
+    "shared journal": "A long day, shared with my clinicians (marker 4T-JSH)",
+    "private journal": "Planted tomatoes with my dad this afternoon (marker 4T-JPR)",
+}
+
+
+async def test_four_trusts_keep_files_messages_and_journals_home(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    """A picture (posted with a planted GPS position and camera), a library page and a PDF at A
+    are read by partner members through B and C; care-team messages and journal entries are
+    written at A. Afterwards the bytes of all of it are only at A, the non-partner D got nothing,
+    no request carried any of it, and no byte of the picture served anywhere holds the EXIF."""
+    trusts = await _four_trusts(start_node, browser)
+    nodes, subnet, people = trusts.nodes, trusts.subnet, trusts.people
+    a, b, c, d = nodes
+    sam, dr = people["sam"], browser(a)
+    await dr.sign_in("dr-ahmed")
+
+    original = photo_with_secrets()
+    status, html = await post_picture(sam, subnet, PICTURE_POST, original, alt=ALT)
+    assert status == 200, html[:400]
+    post = await a.post_uri(PICTURE_POST)
+    assert (await write_page(dr, subnet, PAGE_TITLE, PAGE_TEXT, "Help"))[0] == 200
+    document = pdf(200_000, marker=PDF_MARKER)
+    assert (await attach(dr, subnet, document, title=DOCUMENT_TITLE))[0] == 200
+    served: dict[tuple[str, bool], bytes] = {}
+    for thumbnail in (False, True):
+        status, served[("sam", thumbnail)], _ = await fetch(sam, picture_path(post, thumbnail))
+        assert status == 200
+
+    # Partner members see the picture and read the library, each through their own node.
+    for username, node in (("alex", b), ("jo", c)):
+        person = people[username]
+        assert person.base == node.url
+        await eventually(partial(shows, person, subnet, f'alt="{ALT}"'))
+        for thumbnail in (False, True):
+            status, data, _ = await fetch(person, picture_path(post, thumbnail))
+            assert status == 200 and data == served[("sam", thumbnail)], username
+            served[(username, thumbnail)] = data
+        status, html = await person.get(library_path(subnet))
+        assert status == 200, username
+        page_id, file_id = item_id_for(html, PAGE_TITLE), item_id_for(html, DOCUMENT_TITLE)
+        query = f"id={quote(subnet, safe='')}&item="
+        status, page = await person.get(f"/subnet/library/item?{query}{page_id}")
+        assert status == 200 and PAGE_TEXT in page, username
+        status, data, _ = await fetch(person, f"/subnet/library/file?{query}{file_id}")
+        assert status == 200 and data == document, username
+
+    # Every byte of the picture served, at home and at partners, has lost the EXIF.
+    assert len(served) == 6
+    for data in served.values():
+        assert_clean(data)  # no planted make, model or note; no EXIF, XMP or comment block
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+
+    # Sam writes to the care team and in the journal; a clinician at home answers.
+    sam_id, ahmed_id = await person_id(a, "sam"), await person_id(a, "dr-ahmed")
+    await add_to_team(dr, sam_id, ahmed_id)
+    status, html = await start(sam, "kind=team", PRIVATE["team message"])
+    assert status == 200 and PRIVATE["team message"] in html
+    (conversation,) = conversation_links((await dr.get("/messages"))[1])
+    status, html = await reply(dr, conversation, PRIVATE["team reply"])
+    assert status == 200 and PRIVATE["team reply"] in html
+    for key, share_it in (("shared journal", "yes"), ("private journal", "")):
+        status, html = await sam.submit(
+            "/journal", "/journal", {"text": PRIVATE[key], "mood": "3", "share": share_it}
+        )
+        assert status == 200 and PRIVATE[key] in html, key
+    status, page = await dr.get(f"/staff/people/{sam_id}")
+    assert PRIVATE["shared journal"] in page and PRIVATE["private journal"] not in page
+    await eventually(lambda: _queues_drained(nodes))
+
+    # The bytes of all of it are at A (its database or data directory), and nowhere else.
+    picture_bytes = [piece for data in served.values() for piece in samples(data)]
+    kept_home = {
+        "picture": picture_bytes + samples(original),
+        "library": [PDF_MARKER, PAGE_TEXT.encode()],
+        "alt text": [ALT.encode()],
+        **{key: [text.encode()] for key, text in PRIVATE.items()},
+    }
+    assert await holds(a, samples(served[("sam", False)]) + samples(served[("sam", True)]))
+    for key in ("library", "alt text", *PRIVATE):
+        assert await holds(a, kept_home[key][:1]), key  # the scan would have found them
+    for partner in (b, c):
+        assert await holds(partner, [subnet.encode()])  # the scan reads what partners do hold
+    for node in (b, c, d):
+        for key, pieces in kept_home.items():
+            assert not await holds(node, pieces), (node.name, key)
+
+    # No request any node sent carried any of it, nor went to a messages or journal page.
+    sent = [request for node in nodes for request in node.sent]
+    assert any(b"/posts/" in r.body for r in sent)  # the picture's post did travel, by reference
+    for request in sent:
+        wire = f"{request.url}\n{request.headers}\n".encode() + request.body
+        assert "/messages" not in request.url and "/journal" not in request.url, request.url
+        for key, pieces in kept_home.items():
+            assert not any(piece in wire for piece in pieces), (key, request.url)
+
+    # D, an agreed peer but no partner, was sent nothing of the subnet and is refused its files.
+    d_host = urlsplit(d.url).netloc
+    assert all(
+        subnet.encode() not in r.body and subnet not in r.url
+        for r in sent
+        if urlsplit(r.url).netloc == d_host
+    )
+    assert subnet not in await d.all_rows_text()
+    alex = quote(await b.member_uri("alex", subnet), safe="")
+    for url in (
+        f"{post}/picture",
+        f"{post}/picture/thumbnail",
+        f"{post}/picture?for={alex}",
+        f"{subnet}/library?for={alex}",
+        f"{subnet}/library/{page_id}?for={alex}",
+        f"{subnet}/library/{file_id}/file?for={alex}",
+    ):
+        status, body = await signed_get(d, url)
+        assert status == 404 and PDF_MARKER not in body and b"4T-PAGE" not in body, url
+    assert not await holds(d, [piece for pieces in kept_home.values() for piece in pieces])
 
 
 async def _count_members(node: TestNode, subnet: str, n: int) -> bool:

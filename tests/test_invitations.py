@@ -122,7 +122,9 @@ async def test_revoked_invitation_no_longer_works(
     async with a.db.transaction() as s:
         (invitation,) = (await s.execute(Invitation.__table__.select())).all()
     status, _ = await clinician.submit(
-        "/staff/invitations", "/staff/invitations/revoke", {"invitation": invitation.id}
+        f"/staff/invitations/revoke?invitation={invitation.id}",
+        "/staff/invitations/revoke",
+        {"invitation": invitation.id},
     )
     assert status == 200
     _, listing = await clinician.get("/staff/invitations")
@@ -183,3 +185,16 @@ async def test_a_clinician_invited_by_an_admin_must_set_up_two_step_sign_in_firs
     status, page = await join(newcomer, link, "nurse-kim", "Nurse Kim")
     assert status == 200 and "Set up your authenticator app" in page
     assert "My subnets" not in (await newcomer.get("/"))[1]
+
+
+async def test_every_problem_with_the_join_form_is_listed_at_once(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a, clinician = await _clinic(start_node, browser)
+    link, _ = await invite(clinician)
+    status, page = await join(browser(a), link, "River Bank!", "Willow 07700900123", "short")
+    assert status == 400
+    summary = page.split('class="nhsuk-error-summary', 1)[1].split("</ul>", 1)[0]
+    for field in ("username", "pseudonym", "password"):
+        assert f'href="#{field}"' in summary, field
+    assert await a.count(Person) == 1  # the clinician alone

@@ -36,3 +36,63 @@ async def test_0002_upgrades_downgrades_and_upgrades_again(tmp_path: Path) -> No
         assert NEW_TABLES <= await _tables(url)
     finally:
         await _drop_databases(created)
+
+
+async def test_notices_migration_upgrades_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    tables = {"notice", "last_visit", "house_rules"}
+    created: list[str] = []
+    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'n.sqlite3'}"
+    try:
+        await asyncio.to_thread(upgrade, url)
+        assert tables <= await _tables(url)
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "notices_0009-1")
+        assert not tables & await _tables(url)
+        await asyncio.to_thread(upgrade, url)
+        assert tables <= await _tables(url)
+    finally:
+        await _drop_databases(created)
+
+
+async def test_moderation_migration_upgrades_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    tables = {"report", "sanction"}
+    created: list[str] = []
+    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    try:
+        await asyncio.to_thread(upgrade, url)
+        assert tables <= await _tables(url)
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "moderation_0010-1")
+        assert not tables & await _tables(url)
+        await asyncio.to_thread(upgrade, url)
+        assert tables <= await _tables(url)
+    finally:
+        await _drop_databases(created)
+
+
+async def test_messages_migration_upgrades_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    tables = {"care_team_member", "conversation", "message", "conversation_read"}
+    created: list[str] = []
+    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'msg.sqlite3'}"
+    try:
+        await asyncio.to_thread(upgrade, url)
+        assert tables <= await _tables(url)
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "messages_0015-1")
+        assert not tables & await _tables(url)
+        await asyncio.to_thread(upgrade, url)
+        assert tables <= await _tables(url)
+    finally:
+        await _drop_databases(created)
+
+
+async def test_journal_migration_upgrades_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    tables = {"journal_entry"}
+    created: list[str] = []
+    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'j.sqlite3'}"
+    try:
+        await asyncio.to_thread(upgrade, url)
+        assert tables <= await _tables(url)
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "journal_learning_0015-1")
+        assert not tables & await _tables(url)
+        await asyncio.to_thread(upgrade, url)
+        assert tables <= await _tables(url)
+    finally:
+        await _drop_databases(created)

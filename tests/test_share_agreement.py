@@ -167,8 +167,9 @@ async def test_unshared_partner_drops_everything_and_every_node_refuses_it(
     assert status == 200 and b"marker" not in body
     status, _ = await signed_get(c, alex_post)
     assert status == 404
-    status, body = await signed_get(b, f"{a.url}/objects?id={quote(sam_post, safe='')}")
-    assert b"marker H1" in body  # B is still a partner
+    alex = quote(await b.member_uri("alex", subnet), safe="")
+    status, body = await signed_get(b, f"{a.url}/objects?id={quote(sam_post, safe='')}&for={alex}")
+    assert b"marker H1" in body  # B is still a partner (read for one of its members)
 
 
 async def test_unsharing_a_partner_drops_its_posts_and_members_at_the_host(

@@ -189,3 +189,30 @@ async def test_personal_details_never_leave_the_node(
     seen_elsewhere = actor + activities + page + await b.all_rows_text()
     for value in (*details.values(), "01632960001", "river"):
         assert value not in seen_elsewhere.replace("/people/", ""), value
+
+
+async def test_every_wrong_detail_is_listed_at_once_each_linked_to_its_field(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    _a, clinician, river_id = await _clinic(start_node, browser)
+    page_path = f"/staff/people/{river_id}"
+    fields = {"real_name": "River", "email": "river@", "phone": "0770090098"}
+    status, page = await clinician.submit(
+        page_path, f"{page_path}/details", {**fields, "nhs_number": "943 476 5918"}
+    )
+    assert status == 400
+    summary = page.split('class="nhsuk-error-summary', 1)[1].split("</div>", 2)[0]
+    for field in ("email", "phone", "nhs_number"):
+        assert f'href="#{field}"' in summary, field
+    assert "Enter a UK phone number" in page
+    status, page = await clinician.submit(
+        page_path,
+        f"{page_path}/details",
+        {
+            **fields,
+            "email": "river@example.com",
+            "phone": "07700 900982",
+            "nhs_number": "943 476 5919",
+        },
+    )
+    assert status == 200 and "nhsuk-notification-banner--success" in page

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
-from conftest import PASSWORD, Browser, BrowserFactory, StartNode, TestNode
+from conftest import PASSWORD, Browser, BrowserFactory, StartNode, TestNode, subnet_path
 
 from node import manage
 from storage.models import Post
@@ -74,7 +76,7 @@ async def test_pages_carry_strict_security_headers_and_crisis_help(start_node: S
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["Cache-Control"] == "no-store"
     assert "Need help now?" in html and "116 123" in html
-    assert "/nhsuk/nhsuk-frontend.min.css" in html
+    assert re.search(r"/nhsuk/nhsuk-frontend\.min\.[0-9a-f]{12}\.css", html)  # fingerprinted
     cookie = headers.getall("Set-Cookie")[0]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
@@ -123,3 +125,29 @@ async def test_repeated_wrong_passwords_lock_the_account_with_a_clear_message(
     )
     assert status == 429
     assert "Too many attempts that did not work" in html and "My subnets" not in html
+
+
+async def test_pages_come_compressed_with_a_fresh_csrf_mask_each_time(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    """Compressed pages must not repeat a secret byte for byte (BREACH): the CSRF token is
+    masked afresh on every page, and any of those masks is accepted."""
+    a = await start_node("Berkshire Healthcare")
+    await a.add_user("sam", "carer")
+    subnet = await manage.subnet_create(a.directory, "carers", "Carers")
+    await manage.subnet_add(a.directory, "carers", "sam")
+    sam = browser(a)
+    await sam.sign_in("sam")
+    tokens = []
+    for _ in range(2):
+        async with sam.http.get(a.url + subnet_path(subnet)) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+            tokens.append(re.search(r'name="csrf_token" value="([^"]+)"', await response.text()))
+    first, second = (found.group(1) for found in tokens if found)
+    assert first != second
+    for token in (first, second):
+        async with sam.http.post(
+            a.url + "/subnet/posts",
+            data={"csrf_token": token, "subnet": subnet, "content": f"Hello {token[:4]}"},
+        ) as response:
+            assert response.status == 200

@@ -11,13 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from actors import gdpr, invitations, people, profile, resets, totp
+from actors import gdpr, house_rules, invitations, people, profile, resets, totp
 from actors.errors import Conflict, Invalid, NotPermitted
 from actors.policy import Action, may
 from actors.throttle import Throttled
 from webui.context import CSRF, PERSON, WEB
-from webui.forms import error, text
-from webui.routes import page, require_person
+from webui.forms import error, every_error, text
+from webui.routes import name_support_href, page, require_person
 from webui.security import (
     SESSION_COOKIE,
     checked_form,
@@ -60,9 +60,10 @@ async def join_form(request: web.Request) -> web.Response:
                 s, token=token, address=request.remote or "", now=ctx.clock()
             )
             names = await invitations.subnet_names(s, invitation)
+            rules = await house_rules.rules_of_slugs(s, invitation.subnet_slugs)
     except (Invalid, Throttled) as problem:
         return _join_page(request, status=400, problem=str(problem))
-    return _join_page(request, invite_token=token, subnet_names=names)
+    return _join_page(request, invite_token=token, subnet_names=names, house_rules=rules)
 
 
 async def join(request: web.Request) -> web.Response:
@@ -82,6 +83,11 @@ async def join(request: web.Request) -> web.Response:
         errors.append(error("Choose a pseudonym", "pseudonym"))
     if not password:
         errors.append(error("Choose a password", "password"))
+    if username and pseudonym and password:
+        try:
+            people.check_new_account(username, password, pseudonym)
+        except Invalid as problem:
+            errors.extend(every_error(problem, "username"))
     if not errors:
         now = ctx.clock()
         try:
@@ -89,7 +95,7 @@ async def join(request: web.Request) -> web.Response:
                 invitation = await invitations.open_invitation(
                     s, token=token, code=code, address=address, now=now
                 )
-                person = await invitations.accept_invitation(
+                person, held = await invitations.accept_invitation(
                     s,
                     ctx.ids,
                     ctx.hasher,
@@ -98,6 +104,7 @@ async def join(request: web.Request) -> web.Response:
                     pseudonym=pseudonym,
                     password=password,
                     now=now,
+                    screener=ctx.screener,
                 )
                 session = await people.start_session(s, person, now)
         except invitations.WrongCode as problem:
@@ -105,7 +112,7 @@ async def join(request: web.Request) -> web.Response:
                 await invitations.record_wrong_code(s, address=address, now=now)
             errors.append(error(str(problem), "code"))
         except Invalid as problem:
-            errors.append(error(str(problem), problem.field or "code"))
+            errors.extend(every_error(problem, "code"))
         except Conflict:
             errors.append(error("That username is taken. Choose another one", "username"))
         except Throttled as problem:
@@ -120,7 +127,7 @@ async def join(request: web.Request) -> web.Response:
             username=username,
             pseudonym=pseudonym,
         )
-    response = web.HTTPSeeOther("/")
+    response = web.HTTPSeeOther(name_support_href(held.id) if held else "/welcome")
     set_session_cookie(request, response, session.token)
     raise response
 
@@ -178,6 +185,7 @@ async def account(request: web.Request, status: int = 200, **values: Any) -> web
         status=status,
         avatars=profile.AVATARS,
         may_erase=may(person.role, Action.ERASE_OWN_ACCOUNT),
+        keeps_journal=may(person.role, Action.KEEP_JOURNAL),
         saved=request.query.get("saved") == "1",
         **values,
     )
@@ -190,8 +198,14 @@ async def save_profile(request: web.Request) -> web.Response:
     pseudonym, avatar = text(form, "pseudonym"), text(form, "avatar")
     try:
         async with ctx.db.transaction() as s:
-            await profile.update_profile(
-                s, person_id=person.id, pseudonym=pseudonym, avatar=avatar, now=ctx.clock()
+            held = await profile.update_profile(
+                s,
+                ctx.ids,
+                person_id=person.id,
+                pseudonym=pseudonym,
+                avatar=avatar,
+                now=ctx.clock(),
+                screener=ctx.screener,
             )
     except Invalid as problem:
         return await account(
@@ -201,6 +215,8 @@ async def save_profile(request: web.Request) -> web.Response:
             pseudonym=pseudonym,
             avatar=avatar,
         )
+    if held is not None:
+        raise web.HTTPSeeOther(name_support_href(held.id))
     raise web.HTTPSeeOther("/account?saved=1")
 
 

@@ -1,6 +1,7 @@
 """Clinicians' pages for a subnet: its members, adding and removing people, approving joins,
 and posts held for pre-moderation. Rules (who may) live in `actors/membership.py` and
-`actors/moderation.py`; these routes only translate."""
+`actors/moderation.py`; these routes only translate. A moderator of a subnet hosted elsewhere
+also sees what waits at its home, asked live for the page (`actors/home_queue.py`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,19 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from actors import membership, moderation, personas, subnets
+from actors import (
+    home_queue,
+    membership,
+    moderation,
+    moderation_waiting,
+    personas,
+    reports,
+    sanctions,
+    subnets,
+)
 from actors.errors import ActorError, Conflict, Invalid, NotFound, NotPermitted
 from webui.context import WEB
+from webui.forms import ErrorSummary
 from webui.routes import page, require_person
 from webui.security import checked_fields
 
@@ -20,11 +31,17 @@ def moderate_href(subnet_uri: str) -> str:
 
 
 async def members_page(
-    request: web.Request, subnet_uri: str, errors: list | None = None
+    request: web.Request, subnet_uri: str, errors: ErrorSummary | None = None
 ) -> web.Response:
     person = require_person(request)
     ctx = request.app[WEB]
     try:
+        async with ctx.db.transaction() as s:
+            asks = []
+            if await moderation.may_moderate(s, ctx.ids, person, subnet_uri):
+                asks = await home_queue.asks_for(s, ctx.ids, person.id, [subnet_uri])
+        at_home = (await ctx.home_queues.waiting(asks)).get(subnet_uri) if asks else None
+        home_unanswered = bool(asks) and at_home is None
         async with ctx.db.transaction() as s:
             summary = await subnets.subnet_for_member(
                 s, ctx.ids, person, subnet_uri, ctx.trust_name
@@ -32,16 +49,23 @@ async def members_page(
             members = await membership.members(
                 s, ctx.ids, viewer=person, subnet_uri=subnet_uri, node_name=ctx.trust_name
             )
-            held, refs = ([], [])
             reader = await personas.find_member_uri(s, ctx.ids, person.id, subnet_uri) or ""
-            if summary.local:
-                held, refs = await moderation.held(
-                    s, ctx.ids, moderator=person, subnet_uri=subnet_uri
+            is_moderator = await moderation.may_moderate(s, ctx.ids, person, subnet_uri)
+            waiting = moderation_waiting.Waiting()
+            if is_moderator:
+                waiting = await moderation_waiting.waiting(
+                    s,
+                    ctx.ids,
+                    moderator=person,
+                    subnet_uri=subnet_uri,
+                    now=ctx.clock(),
+                    at_home=at_home,
                 )
     except (NotFound, NotPermitted):
         raise web.HTTPNotFound(
             text="There is no such subnet, or you do not manage its members."
         ) from None
+    refs = waiting.refs
     resolved = await ctx.resolver.resolve(refs, reader) if refs else {}
     remote_held = [(ref.object_uri, resolved.get(ref.object_uri)) for ref in refs]
     return page(
@@ -52,8 +76,15 @@ async def members_page(
         subnet=summary,
         subnet_uri=subnet_uri,
         members=members,
-        held=held,
+        held=waiting.held,
         remote_held=remote_held,
+        reported=waiting.reports,
+        reasons=reports.REASONS,
+        states=waiting.states,
+        is_moderator=is_moderator,
+        suspended=waiting.suspended,
+        home_unanswered=home_unanswered,
+        pictures=waiting.pictures,
     )
 
 
@@ -119,6 +150,134 @@ async def change(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(moderate_href(subnet_uri))
 
 
+CONFIRM_TITLES = {
+    "remove": "Remove this post",
+    "reject": "Reject this post",
+    "warn": "Warn {name}",
+    "suspend": "Suspend {name} from {subnet}",
+    "remove_member": "Remove {name} from {subnet}",
+}
+CONFIRM_BUTTONS = {
+    "remove": "Remove the post",
+    "reject": "Reject the post",
+    "warn": "Send the warning",
+    "suspend": "Suspend",
+    "remove_member": "Remove from the subnet",
+}
+
+
+async def _confirm_page(
+    request: web.Request,
+    values: dict[str, str],
+    errors: ErrorSummary | None = None,
+) -> web.Response:
+    """Before a destructive action: what will happen, and a reason the person will be told."""
+    person = require_person(request)
+    ctx = request.app[WEB]
+    subnet_uri, action, target = (values.get(k, "") for k in ("subnet", "action", "target"))
+    if action not in CONFIRM_TITLES:
+        raise web.HTTPNotFound(text="There is no such moderator action.")
+    try:
+        async with ctx.db.transaction() as s:
+            summary = await subnets.subnet_for_member(
+                s, ctx.ids, person, subnet_uri, ctx.trust_name
+            )
+            if not await moderation.may_moderate(s, ctx.ids, person, subnet_uri) and not (
+                action == "remove_member"
+            ):
+                raise NotPermitted("Only a moderator of this subnet can do that.")
+            name = "this member"
+            if action in ("warn", "suspend", "remove_member"):
+                found = await membership.members(
+                    s, ctx.ids, viewer=person, subnet_uri=subnet_uri, node_name=ctx.trust_name
+                )
+                name = next((m.name for m in found if m.uri == target), "")
+                if not name:
+                    raise NotFound("That person is not in this subnet.")
+    except NotPermitted as error:
+        raise web.HTTPForbidden(text=str(error)) from None
+    except ActorError as error:
+        raise web.HTTPNotFound(text=str(error)) from None
+    return page(
+        request,
+        "moderate_confirm.html",
+        status=400 if errors else 200,
+        errors=errors or [],
+        title=CONFIRM_TITLES[action].format(name=name, subnet=summary.name),
+        button_text=CONFIRM_BUTTONS[action],
+        action=action,
+        target=target,
+        subnet=summary,
+        subnet_uri=subnet_uri,
+        reason=values.get("reason", ""),
+        duration=values.get("duration", ""),
+        durations=sanctions.DURATION_LABELS,
+        back=moderate_href(subnet_uri),
+    )
+
+
+async def confirm(request: web.Request) -> web.Response:
+    return await _confirm_page(request, dict(request.query))
+
+
+async def act(request: web.Request) -> web.Response:
+    """Every moderator action on a post or a member (destructive ones from the confirmation
+    page, with the reason the person is told)."""
+    person = require_person(request)
+    values = await checked_fields(request)
+    ctx = request.app[WEB]
+    subnet_uri, action, target = (values.get(k, "") for k in ("subnet", "action", "target"))
+    reason = values.get("reason", "")
+    try:
+        async with ctx.db.transaction() as s:
+            now = ctx.clock()
+            if action in ("approve", "reject"):
+                await moderation.decide(
+                    s,
+                    ctx.ids,
+                    moderator=person,
+                    subnet_uri=subnet_uri,
+                    object_uri=target,
+                    approve=action == "approve",
+                    now=now,
+                    reason=sanctions.checked_reason(reason, required=action == "reject"),
+                )
+            elif action == "remove_member":
+                await membership.remove_own_person(
+                    s,
+                    ctx.ids,
+                    clinician=person,
+                    subnet_uri=subnet_uri,
+                    member_uri=target,
+                    now=now,
+                    reason=sanctions.checked_reason(reason),
+                )
+            else:
+                await moderation.act(
+                    s,
+                    ctx.ids,
+                    moderator=person,
+                    action=action,
+                    subnet_uri=subnet_uri,
+                    target=target,
+                    reason=reason,
+                    duration=values.get("duration", ""),
+                    now=now,
+                )
+    except Invalid as error:
+        if action not in CONFIRM_TITLES:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        href = "#duration" if "how long" in str(error) else "#reason"
+        return await _confirm_page(request, values, [{"text": str(error), "href": href}])
+    except NotPermitted as error:
+        raise web.HTTPForbidden(text=str(error)) from None
+    except ActorError as error:
+        raise web.HTTPNotFound(text=str(error)) from None
+    raise web.HTTPSeeOther(moderate_href(subnet_uri))
+
+
 def register(app: web.Application) -> None:
     app.router.add_get("/moderate", show)
     app.router.add_post("/moderate", change)
+    app.router.add_get("/moderate/confirm", confirm)
+    app.router.add_post("/moderate/act", act)

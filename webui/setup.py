@@ -8,12 +8,53 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from webui import accounts, admin, moderation, routes, staff, threads, two_factor
+from actors import numbers
+from webui import (
+    accounts,
+    admin,
+    admin_peers,
+    admin_subnets,
+    admin_taking_part,
+    alerts,
+    audit_pages,
+    controls,
+    errors,
+    evidence,
+    first_step,
+    header,
+    house_rules,
+    journal,
+    library,
+    messages,
+    moderation,
+    notices,
+    pictures,
+    queue,
+    reports,
+    routes,
+    search,
+    site_pages,
+    staff,
+    support,
+    survey,
+    threads,
+    two_factor,
+    welcome,
+)
+from webui.assets import Assets
 from webui.context import WEB, WebContext
-from webui.security import load_session, security_headers
+from webui.domain_errors import domain_errors
+from webui.security import load_session, readable_address, security_headers
 
 STATIC = Path(__file__).parent / "static"
-MIDDLEWARES = (security_headers, load_session)
+MIDDLEWARES = (
+    security_headers,
+    errors.error_pages,
+    domain_errors,
+    readable_address,
+    load_session,
+    header.header_counts,
+)
 
 
 def default_assets_dir() -> Path:
@@ -33,7 +74,8 @@ def setup(app: web.Application, ctx: WebContext) -> None:
             f"NHS.UK frontend assets not found in {ctx.assets_dir}; run `npm ci` in the project"
         )
     app[WEB] = ctx
-    aiohttp_jinja2.setup(
+    assets = Assets({"/nhsuk": ctx.assets_dir, "/static": STATIC})
+    environment = aiohttp_jinja2.setup(
         app,
         loader=jinja2.ChoiceLoader(
             [
@@ -43,13 +85,39 @@ def setup(app: web.Application, ctx: WebContext) -> None:
         ),
         autoescape=jinja2.select_autoescape(("html", "jinja"), default=True),
         undefined=jinja2.ChainableUndefined,
+        # The NHS.UK macros put each tag on its own indented line: without these, a page of 50
+        # posts was a quarter blank lines. Only template lines change; values print as they are.
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
+    environment.filters["number_parts"] = numbers.parts
+    environment.globals["asset_url"] = assets.url
     routes.register(app)
     accounts.register(app)
     staff.register(app)
     two_factor.register(app)
     threads.register(app)
     moderation.register(app)
+    reports.register(app)
+    queue.register(app)
     admin.register(app)
-    app.router.add_static("/nhsuk", ctx.assets_dir)
-    app.router.add_static("/static", STATIC)
+    admin_subnets.register(app)
+    admin_peers.register(app)
+    admin_taking_part.register(app)
+    audit_pages.register(app)
+    controls.register(app)
+    support.register(app)
+    alerts.register(app)
+    search.register(app)
+    evidence.register(app)
+    survey.register(app)
+    notices.register(app)
+    messages.register(app)
+    house_rules.register(app)
+    library.register(app)
+    first_step.register(app)
+    journal.register(app)
+    welcome.register(app)
+    site_pages.register(app)
+    pictures.register(app)
+    assets.register(app)

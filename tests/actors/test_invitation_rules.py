@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from actors import invitations, people, subnets
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
+from actors.screening.rules import RuleScreener
 from storage.engine import Database
 from storage.models import Person
 
@@ -72,6 +73,7 @@ async def test_an_invitation_works_once(database: Database) -> None:
             pseudonym="Willow",
             password=GOOD,
             now=T0,
+            screener=RuleScreener(),
         )
     with pytest.raises(Invalid, match="already been used"):
         await _open(database, T0, token=new.token)

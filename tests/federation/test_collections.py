@@ -11,6 +11,7 @@ from conftest import StartNode, TestNode, peer_all, share
 from actors import posts
 from actors.clock import utcnow
 from actors.ids import LocalIds
+from actors.screening.rules import RuleScreener
 from node import manage
 from storage import people as people_store
 
@@ -33,7 +34,13 @@ async def _write(node: TestNode, username: str, subnet: str, text: str) -> str:
         person = await people_store.person_by_username(s, username)
         assert person is not None
         post = await posts.write_post(
-            s, ids, person=person, subnet_uri=subnet, content=text, now=utcnow()
+            s,
+            ids,
+            person=person,
+            subnet_uri=subnet,
+            content=text,
+            now=utcnow(),
+            screener=RuleScreener(),
         )
     return ids.post(post.id)
 

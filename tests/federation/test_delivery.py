@@ -6,6 +6,7 @@ when it answers again its backlog goes at once. Time is a clock the test moves."
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,8 +19,8 @@ from sqlalchemy import select
 
 from actors.clock import utcnow
 from actors.ids import LocalIds
-from federation.client import SignedClient
-from federation.delivery import DEAD_AFTER, DEAD_PROBE, Deliverer
+from federation.client import FetchError, SignedClient
+from federation.delivery import DEAD_AFTER, DEAD_PROBE, MAX_ATTEMPTS, Deliverer, new_delivery
 from federation.keys import NodeKeys
 from node.cli import main
 from storage import queues
@@ -35,8 +36,10 @@ class Inbox:
     default: tuple[int, dict[str, str]] = (202, {})
     received: int = 0
     delay: float = 0.0
+    slow_creates: float = 0.0
     in_flight: int = 0
     most_in_flight: int = 0
+    handled: list[str] = field(default_factory=list)
     runner: web.AppRunner | None = None
 
     @property
@@ -44,12 +47,17 @@ class Inbox:
         return f"http://127.0.0.1:{self.port}/inbox"
 
     async def handle(self, request: web.Request) -> web.Response:
-        await request.read()
+        activity = json.loads(await request.read())
         self.received += 1
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        await asyncio.sleep(self.delay)
+        slow = activity["type"] == "Create" and self.slow_creates
+        await asyncio.sleep(self.slow_creates if slow else self.delay)
         self.in_flight -= 1
+        self.handled.append(f"{activity['type']} {activity.get('object', '')}".strip())
+        if "garbage-answer" in activity["id"] and request.transport is not None:
+            request.transport.write(b"\x00\xffthis is not HTTP\r\n\r\n")  # and hang up
+            request.transport.close()
         status, headers = self.script.pop(0) if self.script else self.default
         return web.Response(status=status, headers=headers)
 
@@ -86,20 +94,19 @@ class Rig:
     peer_id: str
 
     async def queue(self, count: int = 1) -> None:
+        await self.queue_activities(
+            [{"id": f"{self.node.url}/activities/{new_id()}", "type": "Note"} for _ in range(count)]
+        )
+
+    async def queue_activities(self, activities: list[dict[str, str]]) -> None:
+        """Queue these activities, in this order, as the fan-out would."""
+        peer = await self.peer()
         async with self.node.db.transaction() as s:
             await queues.add_deliveries(
                 s,
                 [
-                    Delivery(
-                        id=new_id(),
-                        peer_id=self.peer_id,
-                        inbox=self.inbox.url,
-                        activity={"id": f"{self.node.url}/activities/{new_id()}", "type": "Note"},
-                        signer=f"{self.node.url}/actor",
-                        next_attempt_at=self.clock(),
-                        created_at=self.clock(),
-                    )
-                    for _ in range(count)
+                    new_delivery(peer, activity, f"{self.node.url}/actor", self.clock())
+                    for activity in activities
                 ],
             )
 
@@ -112,6 +119,12 @@ class Rig:
             peer = await s.get(Peer, self.peer_id)
             assert peer is not None
             return peer
+
+
+def _poisoned_rows_raise(queue: str, row: object) -> None:
+    """The test's fault hook: sending a row whose activity id says "poison" raises."""
+    if queue == "delivery" and isinstance(row, Delivery) and "poison" in row.activity["id"]:
+        raise FetchError("injected")  # once, it aborted the whole batch
 
 
 @pytest.fixture
@@ -142,6 +155,7 @@ async def rig(start_node: StartNode) -> AsyncIterator[Rig]:
             SignedClient(http, keys, clock, timeout=2.0),
             clock,
             asyncio.Event(),
+            faults=_poisoned_rows_raise,
         )
         yield Rig(node, inbox, clock, deliverer, peer.id)
     await inbox.down()
@@ -238,3 +252,77 @@ async def test_peer_list_shows_each_peers_health(
     line = capsys.readouterr().out.strip()
     assert "Receiver" in line and "state=active" in line and "queued=2" in line
     assert "last_success=never" in line and f"last_failure={rig.clock().isoformat()[:19]}" in line
+
+
+def _activity(node_url: str, kind: str, object_uri: str = "", tag: str = "") -> dict[str, str]:
+    activity = {"id": f"{node_url}/activities/{tag}{new_id()}", "type": kind}
+    return activity | ({"object": object_uri} if object_uri else {})
+
+
+async def test_a_garbage_answer_costs_only_its_own_delivery_an_attempt(rig: Rig) -> None:
+    """A peer answering one delivery with bytes that are not HTTP: that row alone is retried."""
+    url = rig.node.url
+    await rig.queue_activities(
+        [
+            _activity(url, "Note"),
+            _activity(url, "Note", tag="garbage-answer-"),
+            _activity(url, "Note"),
+        ]
+    )
+    assert await rig.deliverer.send_due() == 3
+    rows = {row.activity["id"]: row for row in await rig.rows()}
+    [bad] = [row for key, row in rows.items() if "garbage-answer" in key]
+    assert bad.state == "pending" and bad.attempts == 1 and bad.last_error is not None
+    assert bad.locked_until is None and bad.next_attempt_at > rig.clock()
+    assert sorted(row.state for row in rows.values()) == ["done", "done", "pending"]
+
+
+async def test_an_exception_sending_one_row_costs_it_one_attempt_then_it_fails_for_good(
+    rig: Rig,
+) -> None:
+    url = rig.node.url
+    await rig.queue_activities(
+        [_activity(url, "Note"), _activity(url, "Note", tag="poison-"), _activity(url, "Note")]
+    )
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert await rig.deliverer.send_due() >= 1
+        [bad] = [row for row in await rig.rows() if "poison" in row.activity["id"]]
+        assert bad.attempts == attempt and bad.last_error == "FetchError"
+        rig.clock.now = bad.next_attempt_at
+    assert bad.state == "failed"
+    assert rig.inbox.received == 2  # the neighbours, once each
+    assert sorted(row.state for row in await rig.rows()) == ["done", "done", "failed"]
+    rig.clock.advance(timedelta(days=30))
+    assert await rig.deliverer.send_due() == 0
+
+
+async def test_a_delete_never_overtakes_the_create_of_its_object(rig: Rig) -> None:
+    """The peer is slow with the Create; with 8 in flight the Delete would be handled first.
+    Deliveries about one object to one peer go one at a time, in order; others do not wait."""
+    rig.inbox.slow_creates = 0.5
+    url, post = rig.node.url, f"{rig.node.url}/posts/{new_id()}"
+    await rig.queue_activities(
+        [
+            _activity(url, "Create", post),
+            _activity(url, "Update", post),
+            _activity(url, "Like", f"{url}/posts/other"),
+            _activity(url, "Delete", post),
+        ]
+    )
+    assert await rig.deliverer.send_due() == 2  # the Create and the unrelated Like
+    assert await rig.deliverer.send_due() == 1  # then the Update
+    assert await rig.deliverer.send_due() == 1  # then the Delete
+    about_post = [line for line in rig.inbox.handled if line.endswith(post)]
+    assert about_post == [f"Create {post}", f"Update {post}", f"Delete {post}"]
+    assert rig.inbox.handled[0].startswith("Like")  # it did not wait for the slow Create
+
+
+async def test_a_delivery_waiting_to_retry_holds_back_later_ones_about_its_object(rig: Rig) -> None:
+    rig.inbox.script = [(503, {})]
+    url, post = rig.node.url, f"{rig.node.url}/posts/{new_id()}"
+    await rig.queue_activities([_activity(url, "Create", post), _activity(url, "Delete", post)])
+    assert await rig.deliverer.send_due() == 1
+    rig.clock.advance(timedelta(hours=1))
+    assert await rig.deliverer.send_due() == 1
+    assert await rig.deliverer.send_due() == 1
+    assert rig.inbox.handled == [f"Create {post}", f"Create {post}", f"Delete {post}"]

@@ -13,6 +13,7 @@ from test_inbox_refusals import _signed
 from actors import posts
 from actors.clock import utcnow
 from actors.ids import LocalIds
+from actors.screening.rules import RuleScreener
 from federation.keys import NodeKeys
 from node import manage
 from storage import peers as peer_store
@@ -80,7 +81,13 @@ async def test_rotated_keys_are_announced_repinned_refetched_and_the_old_key_has
         sam = await people_store.person_by_username(s, "sam")
         assert sam is not None
         post = await posts.write_post(
-            s, ids, person=sam, subnet_uri=subnet, content="after rotation", now=utcnow()
+            s,
+            ids,
+            person=sam,
+            subnet_uri=subnet,
+            content="after rotation",
+            now=utcnow(),
+            screener=RuleScreener(),
         )
 
     async def arrived() -> bool:

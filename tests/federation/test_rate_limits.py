@@ -55,3 +55,17 @@ def test_the_bucket_refills_at_its_rate() -> None:
     now[0] += 0.5
     assert limiter.take("p") is None
     assert limiter.take("p") == 1
+
+
+def test_processes_of_one_node_share_each_peers_budget() -> None:
+    now = [0.0]
+    web_1, web_2 = (PeerRateLimiter(rate=1.0, burst=10, monotonic=lambda: now[0]) for _ in "12")
+    for _ in range(6):
+        assert web_1.take("p") is None
+    web_2.spent_elsewhere(web_1.drain_spent())  # node/shared.py sends this between processes
+    for _ in range(4):
+        assert web_2.take("p") is None
+    assert web_2.take("p") is not None  # 6 here and 4 there: the node's burst of 10 is spent
+    web_1.spent_elsewhere(web_2.drain_spent())
+    assert web_1.take("p") is not None
+    assert web_1.drain_spent() == {}  # a refused request is nobody's spending

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -74,6 +75,12 @@ async def trio(
     return a, b, c, subnet, await a.post_uri("The host's post (marker RF1)")
 
 
+async def _member_known(node: TestNode, subnet: str, member: str) -> bool:
+    async with node.db.transaction() as s:
+        rows = (await s.execute(Membership.__table__.select())).all()
+    return any(r.subnet_uri == subnet and r.member_uri == member for r in rows)
+
+
 async def _count(node: TestNode, model: type, n: int) -> bool:
     return await node.count(model) == n
 
@@ -136,4 +143,10 @@ async def test_fetches_are_refused_with_the_right_status(
         got, body = await signed_get(c, url)
         assert got == status and b"marker" not in body, url
     assert (await signed_get(b, member))[0] == 200  # a partner sees the member's persona
-    assert (await signed_get(b, post))[0] == 200
+    # a partner reads a post only for one of its members of the post's subnet (issue 9 item 2)
+    assert (await signed_get(b, post))[0] == 404
+    await b.add_user("alex", "carer")
+    await manage.subnet_add(b.directory, subnet, "alex")
+    reader = await b.member_uri("alex", subnet)
+    await eventually(lambda: _member_known(a, subnet, reader))
+    assert (await signed_get(b, f"{post}?for={quote(reader, safe='')}"))[0] == 200

@@ -1,2 +1,3 @@
-import { initAll } from '/nhsuk/nhsuk-frontend.min.js'
+// 'nhsuk-frontend' is mapped to the fingerprinted build by the import map in base.html.
+import { initAll } from 'nhsuk-frontend'
 initAll()

@@ -1,0 +1,397 @@
+"""Page weight and search speed, as a person on a phone would meet them.
+
+Run from the project root: ``.venv/bin/python bench/pages.py`` (about a minute; ``--posts N``
+sets the posts per node for the search part, 10,000 by default; ``--search-only`` skips the
+page weight; ``--profile FILE`` saves a cProfile of the timed searches, all three nodes, for
+``python -m pstats``; ``--postgres postgresql://user@host:5432/db`` runs the nodes on
+PostgreSQL, each in a database of its own made there and dropped at the end). It prints
+figures and asserts nothing (design.md: tests never make timed assertions). Three real nodes
+run in this process on 127.0.0.1 ports, by default with SQLite databases in a temporary
+directory removed at the end.
+
+1. **A subnet page with 50 posts** (written through the web form by one member, so each post
+   carries the author's own links and forms: the heaviest case). Figures, as sent on the wire
+   with ``Accept-Encoding: gzip``: the page's HTML; a *first visit* (the page, every stylesheet,
+   script and module it links, and the favicon); a *repeat visit* (the page again, and a
+   revalidation of whatever is not cached as immutable). Header bytes are counted too.
+   Targets (issue 13): HTML <= 60 KB, first visit <= 120 KB, repeat visit <= 30 KB.
+2. **Search across 3 nodes**: a subnet hosted on A and shared with B and C, each node holding
+   N posts of its own in it (inserted straight into its database, so the text index fills
+   through its triggers) and A holding references to the others' posts. A member on A searches
+   all her subnets for a mix of common and rare words: A's own index, and B and C asked at home
+   over signed HTTP in parallel. p50 and p95 of the whole page request. Target: p95 <= 300 ms.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as `python bench/pages.py`, Python puts bench/ first on sys.path, where bench/federation.py
+# would shadow the project's `federation` package. Take it off before importing the project.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+import argparse
+import asyncio
+import cProfile
+import gzip
+import os
+import random
+import re
+import shutil
+import socket
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+from argon2 import PasswordHasher
+from sqlalchemy import insert, select, text
+
+from actors.clock import utcnow
+from node import manage
+from node.app import create_app
+from node.settings import Settings
+from storage.engine import Database
+from storage.models import Peer, Person, Post, PostRef, RemoteActor, new_id
+
+HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+PASSWORD = "a-long-enough-password"  # noqa: S105 - a throwaway node's test account
+ASSET = re.compile(r'(?:href|src)="(/(?:nhsuk|static)/[^"]+)"|"(/nhsuk/[^"]+\.js)"')
+WORDS = (
+    "tired hopeful sleep walking anxious mornings respite mum dad school appointment waiting list "
+    "clinic nurse carer garden tea rain weekend holiday worried calm breathing group meeting "
+    "therapy session letter phone call bus train work shift night day week month better worse "
+    "again today tomorrow yesterday support friend sister brother kids dog cat music reading"
+).split()
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Node:
+    directory: Path
+    settings: Settings
+    runner: web.AppRunner
+
+    @property
+    def url(self) -> str:
+        return self.settings.url
+
+
+async def start(root: Path, name: str, database_url: str | None = None) -> Node:
+    port = free_port()
+    directory = root / name.lower()
+    settings = await asyncio.to_thread(
+        manage.init_node,
+        directory,
+        url=f"http://127.0.0.1:{port}",
+        name=name,
+        database_url=database_url,
+    )
+    runner = web.AppRunner(await create_app(settings, hasher=HASHER), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return Node(directory, settings, runner)
+
+
+async def until(check, within: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise SystemExit("the nodes did not federate in time")
+        await asyncio.sleep(0.05)
+
+
+async def share(host: Node, partner: Node, subnet_uri: str) -> None:
+    await manage.subnet_share(host.directory, "carers", partner.url)
+
+    async def offered() -> bool:
+        return any(
+            o.subnet_uri == subnet_uri for o, _ in await manage.share_list(partner.directory)
+        )
+
+    await until(offered)
+    await manage.share_answer(partner.directory, subnet_uri, accept=True)
+    db = Database.connect(partner.settings.database_url)
+    try:
+
+        async def listed() -> bool:
+            async with db.transaction() as s:
+                group = await s.get(RemoteActor, subnet_uri)
+            return group is not None and f"{partner.url}/actor" in group.partners
+
+        await until(listed)
+    finally:
+        await db.close()
+
+
+async def signed_in(http: aiohttp.ClientSession, node: Node, username: str) -> None:
+    async with http.get(node.url + "/sign-in") as response:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', await text_of(response))
+    assert token
+    data = {"csrf_token": token.group(1), "username": username, "password": PASSWORD}
+    async with http.post(node.url + "/sign-in", data=data) as response:
+        if "My subnets" not in await text_of(response):
+            raise SystemExit(f"could not sign in as {username}")
+
+
+async def text_of(response: aiohttp.ClientResponse) -> str:
+    """The page's text, whether or not it came compressed (the client does not decompress)."""
+    return plain(response, await response.read()).decode()
+
+
+def plain(response: aiohttp.ClientResponse, body: bytes) -> bytes:
+    compressed = response.headers.get("Content-Encoding") == "gzip" and body[:2] == b"\x1f\x8b"
+    return gzip.decompress(body) if compressed else body
+
+
+def wire_size(response: aiohttp.ClientResponse, body: bytes) -> int:
+    head = sum(len(k) + len(v) + 4 for k, v in response.raw_headers) + 17
+    return head + len(body)
+
+
+async def fetch(
+    http: aiohttp.ClientSession, url: str, headers: dict[str, str]
+) -> tuple[int, bytes, aiohttp.ClientResponse]:
+    async with http.get(
+        url, headers={"Accept-Encoding": "gzip, deflate, br", **headers}
+    ) as response:
+        body = await response.read()
+        return wire_size(response, body), body, response
+
+
+async def page_weight(a: Node, subnet_uri: str) -> None:
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar, auto_decompress=False) as http:
+        await signed_in(http, a, "sam")
+        page = f"{a.url}/subnet?id={quote(subnet_uri, safe='')}"
+        rng = random.Random(1)
+        for i in range(50):
+            async with http.get(page) as response:
+                token = re.search(r'name="csrf_token" value="([^"]+)"', await text_of(response))
+            assert token
+            text = " ".join(rng.choice(WORDS) for _ in range(35)) + f" (post {i})"
+            form = {"csrf_token": token.group(1), "subnet": subnet_uri, "content": text}
+            async with http.post(a.url + "/subnet/posts", data=form) as response:
+                assert response.status == 200
+        html_wire, html, response = await fetch(http, page, {})
+        text = plain(response, html).decode()
+        assert text.count("(post ") == 50, "the page does not show 50 posts"
+        assets = {m[0] or m[1] for m in ASSET.findall(text)}
+        assets.add("/nhsuk/assets/images/favicon.svg")  # what a browser asks for besides
+        first = html_wire
+        repeat = html_wire
+        for path in sorted(assets):
+            size, _, response = await fetch(http, a.url + path, {})
+            first += size
+            cache = response.headers.get("Cache-Control", "")
+            if "immutable" not in cache:  # the browser revalidates it on the next visit
+                etag = response.headers.get("ETag", "")
+                size, _, _ = await fetch(http, a.url + path, {"If-None-Match": etag})
+                repeat += size
+    say("Subnet page with 50 posts (bytes on the wire, gzip accepted):")
+    say(
+        f"  HTML                 {len(html) / 1024:7.1f} KB   (target <= 60 KB;"
+        f" {len(text) / 1024:.1f} KB uncompressed)"
+    )
+    say(f"  first visit in all   {first / 1024:7.1f} KB   (target <= 120 KB; {len(assets)} files)")
+    say(f"  repeat visit         {repeat / 1024:7.1f} KB   (target <= 30 KB)")
+
+
+async def fill(node: Node, subnet_uri: str, username: str, count: int, seed: int) -> list[str]:
+    """`count` posts by `username` in the subnet, straight into the node's database."""
+    db = Database.connect(node.settings.database_url)
+    rng = random.Random(seed)
+    now = utcnow()
+    try:
+        async with db.transaction() as s:
+            person = (
+                await s.execute(select(Person).where(Person.username == username))
+            ).scalar_one()
+            rows = [
+                {
+                    "id": new_id(),
+                    "author_id": person.id,
+                    "subnet_uri": subnet_uri,
+                    "content": " ".join(rng.choice(WORDS) for _ in range(30))
+                    + f" rare{rng.randrange(count)}",
+                    "published": now - timedelta(minutes=count - i),
+                    "moderation_state": "visible",
+                }
+                for i in range(count)
+            ]
+            await s.execute(insert(Post), rows)
+        await settled(db)
+    finally:
+        await db.close()
+    return [f"{node.url}/posts/{row['id']}" for row in rows]
+
+
+async def settled(db: Database) -> None:
+    """PostgreSQL's statistics as a running server's autovacuum keeps them (it would ANALYZE
+    within a minute of so many inserts), so the planner sees the rows just inserted."""
+    if not db.is_sqlite:
+        async with db.transaction() as s:
+            await s.execute(text("ANALYZE"))
+
+
+async def reference(host: Node, home: Node, uris: list[str], subnet_uri: str) -> None:
+    """The host's references to `home`'s posts, as its inbox would have recorded them."""
+    db = Database.connect(host.settings.database_url)
+    now = utcnow()
+    try:
+        async with db.transaction() as s:
+            peer = (await s.execute(select(Peer).where(Peer.url == home.url))).scalar_one()
+            await s.execute(
+                insert(PostRef),
+                [
+                    {
+                        "object_uri": uri,
+                        "subnet_uri": subnet_uri,
+                        "author_uri": "",
+                        "peer_id": peer.id,
+                        "moderation_state": "visible",
+                        "published": now - timedelta(minutes=len(uris) - i),
+                        "received_at": now,
+                    }
+                    for i, uri in enumerate(uris)
+                ],
+            )
+        await settled(db)
+    finally:
+        await db.close()
+
+
+async def search_speed(
+    nodes: list[Node], subnet_uri: str, posts: int, rounds: int, profile: str | None = None
+) -> None:
+    a, b, c = nodes
+    started = time.monotonic()
+    await fill(a, subnet_uri, "sam", posts, 1)
+    await reference(a, b, await fill(b, subnet_uri, "bo", posts, 2), subnet_uri)
+    await reference(a, c, await fill(c, subnet_uri, "cy", posts, 3), subnet_uri)
+    say(
+        f"\nSearch across 3 nodes, {posts:,} posts each"
+        f" (filled in {time.monotonic() - started:.1f} s):"
+    )
+    queries = ["sleep", "anxious mornings", "rare42", "gard", "respite mum", "zzzz"]
+    timings: dict[str, list[float]] = {q: [] for q in queries}
+    cpu_times: list[float] = []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await signed_in(http, a, "sam")
+        for _ in range(2):  # warm up (keys, connections)
+            async with http.get(f"{a.url}/search?q=warm") as response:
+                await response.read()
+        profiler = cProfile.Profile() if profile else None
+        if profiler:
+            profiler.enable()
+        for i in range(rounds):
+            query = queries[i % len(queries)]
+            began, cpu = time.perf_counter(), time.process_time()
+            async with http.get(f"{a.url}/search?" + urlencode({"q": query})) as response:
+                html = await response.text()
+            timings[query].append(time.perf_counter() - began)
+            cpu_times.append(time.process_time() - cpu)
+            if "did not answer" in html:
+                say(f"  (a partner did not answer for {query!r})")
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(str(profile))
+    every = sorted(t for ts in timings.values() for t in ts)
+    p95 = pct(every, 0.95)
+    say(
+        f"  {len(every)} searches: p50 {pct(every, 0.5):.0f} ms,"
+        f" p95 {p95:.0f} ms  (target p95 <= 300 ms: {'met' if p95 <= 300 else 'MISSED'})"
+    )
+    cpu_times.sort()
+    say(
+        f"  CPU time of all three nodes per search (what other processes on the machine do"
+        f" not change): p50 {pct(cpu_times, 0.5):.0f} ms, p95 {pct(cpu_times, 0.95):.0f} ms;"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    for query, ts in timings.items():
+        say(f"    {query!r:22} p50 {pct(sorted(ts), 0.5):6.0f} ms  max {max(ts) * 1000:6.0f} ms")
+
+
+def pct(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))] * 1000
+
+
+async def _server(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def main(
+    posts: int, rounds: int, search_only: bool, profile: str | None, postgres: str | None
+) -> None:
+    root = Path(tempfile.mkdtemp(prefix="sharon-bench-pages-"))
+    nodes: list[Node] = []
+    databases: list[str] = []
+    try:
+        for name in ("Alpha", "Bravo", "Charlie"):
+            url = None
+            if postgres:
+                databases.append(f"sharon_bench_{uuid.uuid4().hex[:12]}")
+                await _server(postgres, f'CREATE DATABASE "{databases[-1]}"')
+                url = postgres.rsplit("/", 1)[0] + "/" + databases[-1]
+            nodes.append(await start(root, name, url))
+        a, b, c = nodes
+        for left in nodes:
+            for right in nodes:
+                if left is not right:
+                    await manage.peer_add(left.directory, right.url)
+        for node, username in ((a, "sam"), (b, "bo"), (c, "cy")):
+            await manage.add_user(node.directory, username, "carer", PASSWORD, None, hasher=HASHER)
+        subnet_uri = await manage.subnet_create(a.directory, "carers", "Carers")
+        for partner in (b, c):
+            await share(a, partner, subnet_uri)
+        await manage.subnet_add(a.directory, "carers", "sam")
+        for node, username in ((b, "bo"), (c, "cy")):
+            await manage.subnet_add(node.directory, subnet_uri, username)
+        if not search_only:
+            await page_weight(a, subnet_uri)
+        await search_speed(nodes, subnet_uri, posts, rounds, profile)
+    finally:
+        for node in nodes:
+            await node.runner.cleanup()
+        for database in databases:
+            await _server(postgres or "", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--posts", type=int, default=10_000, help="posts per node for search")
+    parser.add_argument("--rounds", type=int, default=120, help="searches to time")
+    parser.add_argument("--search-only", action="store_true", help="skip the page weight")
+    parser.add_argument("--profile", help="save a cProfile of the timed searches to this file")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL to run the nodes on")
+    arguments = parser.parse_args()
+    asyncio.run(
+        main(
+            arguments.posts,
+            arguments.rounds,
+            arguments.search_only,
+            arguments.profile,
+            arguments.postgres,
+        )
+    )

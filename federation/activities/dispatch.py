@@ -1,0 +1,71 @@
+"""One table from event kind to planner and one from activity to handler, read by the engines.
+
+Each family module (posts, threads, membership, sharing, actors, moderation) declares its
+`PLANNERS` and `HANDLERS`; here they are merged, and a kind or activity type claimed twice is
+an error at import, never a silent replacement. An Update or Delete about an actor document is
+keyed apart from one about a post ("Update actor", "Delete actor"), so each has exactly one
+handler.
+tests/federation/test_activity_families.py proves every `EventKind` has a planner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.events import EventKind
+from federation.activities import actors, membership, moderation, posts, sharing, threads
+from federation.activities.context import (
+    Activity,
+    Handler,
+    Handling,
+    Payload,
+    Planned,
+    Planner,
+    Planning,
+)
+from storage.models import Peer
+
+FAMILIES = (posts, threads, membership, sharing, actors, moderation)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _merge(tables: list[Mapping[K, V]]) -> dict[K, V]:
+    merged: dict[K, V] = {}
+    for table in tables:
+        for key, value in table.items():
+            if key in merged:
+                raise ValueError(f"{key} is claimed by two families")
+            merged[key] = value
+    return merged
+
+
+PLANNERS: dict[EventKind, Planner] = _merge([family.PLANNERS for family in FAMILIES])
+HANDLERS: dict[str, Handler] = _merge([family.HANDLERS for family in FAMILIES])
+
+
+def handler_key(doc: Activity) -> str:
+    """The `HANDLERS` key of a normalised activity: its type, told apart for actor documents."""
+    kind = str(doc.get("type"))
+    if kind in ("Update", "Delete") and actors.about_actor(doc):
+        return f"{kind} actor"
+    return kind
+
+
+async def plan(
+    s: AsyncSession, ctx: Planning, kind: str, payload: Payload, now: datetime
+) -> Planned:
+    """The (peer, activity, signer) triples an event calls for; an unknown kind raises
+    (ValueError), so the engine records it as a failed attempt rather than dropping it."""
+    return await PLANNERS[EventKind(kind)](s, ctx, payload, now)
+
+
+async def handle(s: AsyncSession, ctx: Handling, peer: Peer, doc: Activity, now: datetime) -> None:
+    """Hand a verified activity to its handler; an activity no family handles is ignored."""
+    handler = HANDLERS.get(handler_key(doc))
+    if handler is not None:
+        await handler(s, ctx, peer, doc, now)

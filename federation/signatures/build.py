@@ -1,0 +1,126 @@
+"""Signing an outgoing request: the headers to set (Host, Date, a digest, the signature)."""
+
+import base64
+import hmac
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import http_sf
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from federation.signatures.bases import cavage_lines, rfc9421_base, ser_inner
+from federation.signatures.values import (
+    ECDSA_SHA256,
+    PKCS1,
+    PSS,
+    SHA256,
+    SHA512,
+    PrivateKey,
+    Scheme,
+    content_digest,
+    legacy_digest,
+    normalise_headers,
+    split_url,
+)
+
+
+def sign_base(base: bytes, private_key: PrivateKey, algorithm: str) -> bytes:
+    """Sign a signature base with an RFC 9421 algorithm name; ValueError on a key mismatch."""
+    if algorithm == "ed25519" and isinstance(private_key, ed25519.Ed25519PrivateKey):
+        return private_key.sign(base)
+    if algorithm == "rsa-v1_5-sha256" and isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(base, PKCS1, SHA256)
+    if algorithm == "rsa-pss-sha512" and isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(base, PSS, SHA512)
+    if (
+        algorithm == "ecdsa-p256-sha256"
+        and isinstance(private_key, ec.EllipticCurvePrivateKey)
+        and isinstance(private_key.curve, ec.SECP256R1)
+    ):
+        r, s = decode_dss_signature(private_key.sign(base, ECDSA_SHA256))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    if algorithm == "hmac-sha256" and isinstance(private_key, bytes):
+        return hmac.digest(private_key, base, "sha256")
+    raise ValueError(f"cannot sign {algorithm} with {type(private_key).__name__}")
+
+
+def _default_algorithm(private_key: PrivateKey) -> str:
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        return "ed25519"
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return "rsa-v1_5-sha256"
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return "ecdsa-p256-sha256"
+    raise ValueError(f"no default algorithm for {type(private_key).__name__}")
+
+
+def sign_request(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    key_id: str,
+    private_key: PrivateKey,
+    scheme: Scheme,
+    now: datetime,
+    expires_in: timedelta | None = None,
+    algorithm: str | None = None,
+    label: str = "sig1",
+) -> dict[str, str]:
+    """Sign an outgoing request; return the headers to set on it.
+
+    Always Host (the caller's if given, else from ``url``) and Date (from ``now``). cavage:
+    ``Digest`` when ``body`` is not None and ``Signature`` over ``(request-target) host date
+    [digest]`` with ``rsa-sha256`` (RSA) or ``hs2019`` (Ed25519). rfc9421: ``Content-Digest``
+    when ``body`` is not None, and ``Signature-Input``/``Signature`` (label ``label``) over
+    ``@method @target-uri [content-digest]`` with created, keyid, alg and optional expires;
+    ``algorithm`` overrides the key's default (ed25519 / rsa-v1_5-sha256 / ecdsa-p256-sha256).
+    """
+    parts = split_url(url)
+    method = method.upper()
+    host = normalise_headers(headers).get("host") or parts.netloc
+    now = now.astimezone(UTC)
+    out = {"Host": host, "Date": format_datetime(now, usegmt=True)}
+    if scheme == "cavage":
+        if expires_in is not None:
+            raise ValueError("expires_in is only supported with the rfc9421 scheme")
+        if '"' in key_id:
+            raise ValueError("key_id must not contain a double quote")
+        cavage_algorithm = algorithm or _default_algorithm(private_key)
+        name = {"rsa-v1_5-sha256": "rsa-sha256", "ed25519": "hs2019"}.get(cavage_algorithm)
+        if name is None:
+            raise ValueError(f"the cavage scheme cannot sign with {cavage_algorithm}")
+        covered: tuple[str, ...] = ("(request-target)", "host", "date")
+        values = {"host": host, "date": out["Date"]}
+        if body is not None:
+            out["Digest"] = values["digest"] = legacy_digest(body)
+            covered += ("digest",)
+        path = parts.path or "/"
+        target = f"{path}?{parts.query}" if parts.query else path
+        base = "\n".join(cavage_lines(covered, method, target, host, values, {})).encode()
+        signature = base64.b64encode(sign_base(base, private_key, cavage_algorithm)).decode()
+        out["Signature"] = (
+            f'keyId="{key_id}",algorithm="{name}",headers="{" ".join(covered)}",'
+            f'signature="{signature}"'
+        )
+        return out
+    rfc_algorithm = algorithm or _default_algorithm(private_key)
+    components: list[Any] = [("@method", {}), ("@target-uri", {})]
+    values = {}
+    if body is not None:
+        out["Content-Digest"] = values["content-digest"] = content_digest(body)
+        components.append(("content-digest", {}))
+    params: dict[str, Any] = {"created": int(now.timestamp()), "keyid": key_id}
+    params["alg"] = rfc_algorithm
+    if expires_in is not None:
+        params["expires"] = int((now + expires_in).timestamp())
+    inner = (components, params)
+    base, _ = rfc9421_base(inner, method, url, parts, values, None)
+    signed = sign_base(base, private_key, rfc_algorithm)
+    out["Signature-Input"] = f"{label}={ser_inner(inner)}"
+    out["Signature"] = http_sf.ser({label: (signed, {})})
+    return out

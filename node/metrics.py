@@ -1,0 +1,244 @@
+"""Prometheus metrics for the people who run a node: `/metrics` in the text format.
+
+Each app has its own `CollectorRegistry` (several nodes run in one test process; nothing goes to
+the library's global registry). Counters move as things happen — requests (by route *pattern*,
+never the raw path or query), inbox answers, outbound deliveries and fetches (by peer host),
+screenings; queue depths, ages and open alerts are read from the database at scrape time. No
+label ever holds a person, a post or anything a request supplied bar its route and status.
+
+`/metrics` answers only a bearer token equal to `metrics_token` in the settings; with no token
+configured it answers 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from actors.clock import Clock
+from actors.screening import Screener, Screening
+from federation.cache import TTLCache
+from storage import alerts, health
+from storage.engine import Database
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+INBOX_SUFFIX = "/inbox"
+
+
+class NodeMetrics:
+    """Every metric of one node, registered in its own registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.requests = Counter(
+            "sharon_http_requests",
+            "HTTP requests answered, by route pattern, method and status",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "sharon_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route pattern",
+            ["route"],
+            registry=registry,
+        )
+        self.inbox = Counter(
+            "sharon_inbox_requests",
+            "Activities posted to an inbox: accepted (202) or refused, by status",
+            ["outcome", "status"],
+            registry=registry,
+        )
+        self.deliveries = Counter(
+            "sharon_deliveries",
+            "Deliveries (POSTs to a peer's inbox), by peer host and outcome",
+            ["peer", "outcome"],
+            registry=registry,
+        )
+        self.fetches = Counter(
+            "sharon_peer_fetches",
+            "Signed GETs of peers' documents and content, by peer host and outcome",
+            ["peer", "outcome"],
+            registry=registry,
+        )
+        self.screenings = Counter(
+            "sharon_screenings", "Texts screened, by level found", ["level"], registry=registry
+        )
+        self.screening_seconds = Histogram(
+            "sharon_screening_duration_seconds",
+            "Time to screen one text",
+            registry=registry,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+        )
+        self.queue_depth = Gauge(
+            "sharon_queue_depth", "Items waiting, per queue", ["queue"], registry=registry
+        )
+        self.queue_oldest = Gauge(
+            "sharon_queue_oldest_age_seconds",
+            "Age of the oldest waiting item, per queue (0 when empty)",
+            ["queue"],
+            registry=registry,
+        )
+        self.pending_by_peer = Gauge(
+            "sharon_deliveries_pending",
+            "Deliveries waiting, by peer host",
+            ["peer"],
+            registry=registry,
+        )
+        self.open_alerts = Gauge(
+            "sharon_open_alerts", "Crisis alerts not yet acknowledged", registry=registry
+        )
+
+    async def refresh(self, db: Database, clock: Clock) -> None:
+        """Read what lives in the database (queues, alerts) into the gauges."""
+        now = clock()
+        async with db.transaction() as s:
+            queues = await health.queue_states(s, now)
+            by_peer = await health.pending_deliveries_by_host(s)
+            open_alerts = await alerts.count_open(s)
+        for queue in queues:
+            self.queue_depth.labels(queue.name).set(queue.depth)
+            age = (now - queue.oldest).total_seconds() if queue.oldest else 0.0
+            self.queue_oldest.labels(queue.name).set(max(age, 0.0))
+        self.pending_by_peer.clear()
+        for host, count in by_peer.items():
+            self.pending_by_peer.labels(host).set(count)
+        self.open_alerts.set(open_alerts)
+
+    def route_of(self, request: web.Request) -> str:
+        """The matched route's pattern (`/posts/{id}`), or `unmatched`: never the raw path."""
+        resource = request.match_info.route.resource
+        return resource.canonical if resource is not None else "unmatched"
+
+    def observe(self, request: web.Request, status: int, seconds: float) -> None:
+        route = self.route_of(request)
+        self.requests.labels(route, request.method, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+        if request.method == "POST" and route.endswith(INBOX_SUFFIX):
+            self.inbox.labels("accepted" if status == 202 else "refused", str(status)).inc()
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """Counts every outbound request by the peer's host and its outcome (status class)."""
+        trace = aiohttp.TraceConfig()
+
+        def counter(method: str, path: str) -> Counter | None:
+            if method == "POST" and path.endswith(INBOX_SUFFIX):
+                return self.deliveries
+            return self.fetches if method == "GET" else None
+
+        async def on_end(_session: Any, _context: Any, params: Any) -> None:
+            chosen = counter(params.method, params.url.path)
+            if chosen is not None:
+                chosen.labels(_host(params.url), f"{params.response.status // 100}xx").inc()
+
+        async def on_error(_session: Any, _context: Any, params: Any) -> None:
+            chosen = counter(params.method, params.url.path)
+            if chosen is not None:
+                chosen.labels(_host(params.url), "error").inc()
+
+        trace.on_request_end.append(on_end)
+        trace.on_request_exception.append(on_error)
+        return trace
+
+
+def _host(url: Any) -> str:
+    """`host[:port]` as peers are known (`peer.host`), without any user part of the URL."""
+    return str(url.host_port_subcomponent or "")
+
+
+class CacheCollector(Collector):
+    """The remote-content cache's hits, misses and size, read when scraped."""
+
+    def __init__(self, cache: TTLCache[Any]) -> None:
+        self._cache = cache
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        yield CounterMetricFamily(
+            "sharon_cache_hits", "Remote content served from the RAM cache", self._cache.hits
+        )
+        yield CounterMetricFamily(
+            "sharon_cache_misses", "Remote content not in the RAM cache", self._cache.misses
+        )
+        yield GaugeMetricFamily(
+            "sharon_cache_entries", "Entries in the remote-content RAM cache", len(self._cache)
+        )
+
+
+@dataclass(frozen=True)
+class MeteredScreener:
+    """A screener that counts what it finds and times itself; screening itself is unchanged."""
+
+    inner: Screener
+    metrics: NodeMetrics
+
+    def screen(self, text: str) -> Screening:
+        start = time.perf_counter()
+        found = self.inner.screen(text)
+        self.metrics.screening_seconds.observe(time.perf_counter() - start)
+        self.metrics.screenings.labels(found.level).inc()
+        return found
+
+
+METRICS = web.AppKey("metrics", NodeMetrics)
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Counts and times every request by route pattern and status (errors included)."""
+    metrics = request.app[METRICS]
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    finally:
+        metrics.observe(request, status, time.perf_counter() - start)
+
+
+class MetricsRoute:
+    """`GET /metrics`, for a bearer of the configured token only."""
+
+    def __init__(self, metrics: NodeMetrics, db: Database, clock: Clock, token: str) -> None:
+        self._metrics = metrics
+        self._db = db
+        self._clock = clock
+        self._token = token
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_get("/metrics", self.get)
+
+    async def get(self, request: web.Request) -> web.Response:
+        if not self._token:
+            raise web.HTTPNotFound()
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {self._token}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise web.HTTPUnauthorized(
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                text="401: a bearer token is needed for /metrics",
+            )
+        await self._metrics.refresh(self._db, self._clock)
+        body = generate_latest(self._metrics.registry)
+        return web.Response(
+            body=body,
+            headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
+        )

@@ -1,0 +1,33 @@
+"""Notices reach every process of a node's data directory (SQLite: loopback datagrams), the
+sender included, and a process that has gone is dropped from the list rather than waited for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import eventually
+
+from storage.notify import LocalNotices
+
+
+async def test_a_notice_reaches_every_process_of_the_data_directory(tmp_path: Path) -> None:
+    heard: dict[str, list[str]] = {"web": [], "worker": []}
+    web, worker = LocalNotices(tmp_path / "run"), LocalNotices(tmp_path / "run")
+    web.subscribe("sharon_wake", heard["web"].append)
+    worker.subscribe("sharon_wake", heard["worker"].append)
+    await web.start()
+    await worker.start()
+    gone = tmp_path / "run" / "999999999-dead.port"  # a process that died without cleaning up
+    gone.write_text("9")
+    try:
+        web.publish("sharon_wake", '{"queue": "inbox"}')
+
+        async def both() -> bool:
+            return all(messages == ['{"queue": "inbox"}'] for messages in heard.values())
+
+        await eventually(both)
+        assert not gone.exists()
+    finally:
+        await web.stop()
+        await worker.stop()
+    assert list((tmp_path / "run").iterdir()) == []

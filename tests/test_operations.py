@@ -1,0 +1,225 @@
+"""Running a node: /healthz, /readyz and /metrics on real nodes, scraped with Prometheus' own
+text parser while two trusts federate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aiohttp
+from conftest import (
+    BrowserFactory,
+    MovableClock,
+    StartNode,
+    TestNode,
+    eventually,
+    share,
+    shows,
+    write,
+)
+from prometheus_client.parser import text_string_to_metric_families
+from test_three_trusts import _join_done
+
+from node import manage
+from node.app import WORKERS
+
+TOKEN = "metrics-token-for-tests-0123456789"
+
+
+async def scrape(node: TestNode) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of the node's /metrics, keyed by name and sorted labels."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(node.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}) as response,
+    ):
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=")
+        text = await response.text()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def moved(before: dict, after: dict, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+async def get_json(node: TestNode, path: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as http, http.get(node.url + path) as response:
+        return response.status, await response.json()
+
+
+async def test_metrics_move_as_two_trusts_federate(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    a = await start_node("Berkshire Healthcare", metrics_token=TOKEN)
+    b = await start_node("Oxford Health", metrics_token=TOKEN)
+    await manage.peer_add(a.directory, b.url)
+    await manage.peer_add(b.directory, a.url)
+    await a.add_user("sam", "carer", "Sam Planted-Pseudonym")
+    await b.add_user("alex", "carer", "Alex Planted-Pseudonym")
+    carers = await manage.subnet_create(a.directory, "carers", "Carers across the valley")
+    await share(a, "carers", b)
+    await manage.subnet_add(a.directory, "carers", "sam")
+    await manage.subnet_add(b.directory, carers, "alex")
+    await eventually(lambda: _join_done(a))
+    sam, alex = browser(a), browser(b)
+    await sam.sign_in("sam")
+    await alex.sign_in("alex")
+    a_before, b_before = await scrape(a), await scrape(b)
+
+    texts = [f"Respite helped this week (metrics marker {n}QX)" for n in range(3)]
+    for text in texts:
+        await write(alex, carers, text)
+    await eventually(lambda: shows(sam, carers, texts[-1]))
+    assert await shows(sam, carers, texts[0])  # a second read: served from A's RAM cache
+    a_after, b_after = await scrape(a), await scrape(b)
+
+    a_host, b_host = a.url.split("//")[1], b.url.split("//")[1]
+    # B screened each post and delivered each Create to A, which accepted them at its inbox.
+    assert moved(b_before, b_after, "sharon_screenings_total", level="none") == 3
+    assert moved(b_before, b_after, "sharon_screening_duration_seconds_count") == 3
+    assert moved(b_before, b_after, "sharon_deliveries_total", peer=a_host, outcome="2xx") >= 3
+    inbox_accepted = moved(
+        a_before, a_after, "sharon_inbox_requests_total", outcome="accepted", status="202"
+    )
+    assert inbox_accepted >= 3
+    # A fetched the text live from B (a miss, then a hit from the cache).
+    assert moved(a_before, a_after, "sharon_peer_fetches_total", peer=b_host, outcome="2xx") >= 1
+    assert moved(a_before, a_after, "sharon_cache_misses_total") >= 1
+    assert moved(a_before, a_after, "sharon_cache_hits_total") >= 1
+    assert value(a_after, "sharon_cache_entries") >= 3
+    # Requests are counted by route pattern: the form posts on B, the subnet page on A.
+    assert (
+        moved(
+            b_before,
+            b_after,
+            "sharon_http_requests_total",
+            route="/subnet/posts",
+            method="POST",
+            status="303",
+        )
+        == 3
+    )
+    assert (
+        moved(
+            a_before,
+            a_after,
+            "sharon_http_requests_total",
+            route="/subnet",
+            method="GET",
+            status="200",
+        )
+        >= 2
+    )
+    assert value(a_after, "sharon_http_request_duration_seconds_count", route="/subnet") >= 2
+    for queue in ("inbox", "outbox", "delivery"):
+        assert ("sharon_queue_depth", (("queue", queue),)) in a_after
+        assert ("sharon_queue_oldest_age_seconds", (("queue", queue),)) in a_after
+    assert value(a_after, "sharon_open_alerts") == 0
+
+    # A refused request at the inbox is counted by its status.
+    async with aiohttp.ClientSession() as http:
+        async with http.post(a.url + "/inbox", data=b"{}") as response:
+            refused = response.status
+    assert refused >= 400
+    a_last = await scrape(a)
+    assert (
+        moved(
+            a_after, a_last, "sharon_inbox_requests_total", outcome="refused", status=str(refused)
+        )
+        == 1
+    )
+
+    # No label holds a person, a post or a raw path: only patterns, hosts, statuses, levels.
+    for samples in (a_last, b_after):
+        labels = " ".join(v for _, pairs in samples for _, v in pairs)
+        for secret in ("sam", "alex", "Planted", "marker", "?", "/posts/", "/people/"):
+            assert secret not in labels, secret
+
+
+async def test_metrics_need_the_configured_bearer_token(start_node: StartNode) -> None:
+    hidden = await start_node("No token")
+    guarded = await start_node("Token", metrics_token=TOKEN)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(hidden.url + "/metrics") as response:
+            assert response.status == 404
+        async with http.get(
+            hidden.url + "/metrics", headers={"Authorization": "Bearer "}
+        ) as response:
+            assert response.status == 404
+        for header in (
+            {},
+            {"Authorization": "Bearer wrong-token-wrong-token"},
+            {"Authorization": TOKEN},
+        ):
+            async with http.get(guarded.url + "/metrics", headers=header) as response:
+                assert response.status == 401
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert ("sharon_open_alerts", ()) in await scrape(guarded)
+
+
+async def test_health_and_readiness_of_a_running_node(start_node: StartNode) -> None:
+    node = await start_node("Healthy")
+    assert await get_json(node, "/healthz") == (200, {"status": "alive"})
+    status, body = await get_json(node, "/readyz")
+    assert status == 200 and body["status"] == "ready"
+    checks = body["checks"]
+    assert checks["database"] == {"ok": True}
+    assert checks["workers"]["stopped"] == []
+    assert {"inbox writer", "processing", "delivery"} <= set(checks["workers"]["running"])
+    assert checks["queues"]["ok"] and set(checks["queues"]) >= {"inbox", "outbox", "delivery"}
+
+    # A worker that has stopped makes the node not ready, and the body says which, until its
+    # supervisor restarts it (after half a second).
+    task = node.runner.app[WORKERS]["delivery"]
+    task.cancel()
+    await eventually(lambda: _async(task.done()))
+    status, body = await get_json(node, "/readyz")
+    assert status == 503 and body["status"] == "not ready"
+    assert body["checks"]["workers"] == {
+        "ok": False,
+        "running": sorted(set(checks["workers"]["running"]) - {"delivery"}),
+        "stopped": ["delivery"],
+    }
+
+    async def ready_again() -> bool:
+        return (await get_json(node, "/readyz"))[0] == 200
+
+    await eventually(ready_again)
+    assert await get_json(node, "/healthz") == (200, {"status": "alive"})
+
+
+async def test_not_ready_while_a_queued_item_waits_too_long(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    clock = MovableClock()
+    node = await start_node("Stuck", run_workers=False, clock=clock, ready_queue_seconds=60)
+    await node.add_user("sam", "carer")
+    subnet = await manage.subnet_create(node.directory, "carers", "Carers")
+    await manage.subnet_add(node.directory, "carers", "sam")
+    sam = browser(node)
+    await sam.sign_in("sam")
+    await write(sam, subnet, "A post whose outbox event no worker takes")
+
+    status, body = await get_json(node, "/readyz")
+    assert status == 200, body
+    assert body["checks"]["queues"]["outbox"]["depth"] >= 1
+    assert body["checks"]["workers"]["running"] == ["inbox writer"]
+
+    clock.advance(timedelta(seconds=61))
+    status, body = await get_json(node, "/readyz")
+    assert status == 503 and body["status"] == "not ready"
+    outbox = body["checks"]["queues"]["outbox"]
+    assert outbox["late"] is True and outbox["oldest_due_seconds"] > 60
+    assert body["checks"]["database"]["ok"] and body["checks"]["workers"]["ok"]
+    assert "A post" not in str(body)
+
+
+async def _async(value: bool) -> bool:
+    return value

@@ -1,0 +1,38 @@
+"""The counts in every signed-in page's header: new notices and unread private messages for
+everyone; for staff, new alerts and what waits in their moderation queue. One read per page, in
+one transaction."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from actors import alerts, messages, notices, queue
+from actors.policy import STAFF
+from webui.context import (
+    ALERTS_UNREAD,
+    MESSAGES_UNREAD,
+    NOTICES_UNREAD,
+    PERSON,
+    QUEUE_WAITING,
+    WEB,
+)
+from webui.security import STATIC_PREFIXES, Handler
+
+
+@web.middleware
+async def header_counts(request: web.Request, handler: Handler) -> web.StreamResponse:
+    person = request.get(PERSON)
+    if (
+        person is not None
+        and request.method == "GET"
+        and not request.path.startswith(STATIC_PREFIXES)
+    ):
+        ctx = request.app[WEB]
+        async with ctx.db.transaction() as s:
+            request[NOTICES_UNREAD] = await notices.unread_count(s, person_id=person.id)
+            request[MESSAGES_UNREAD] = await messages.unread_total(s, viewer=person)
+            if person.role in STAFF:
+                request[ALERTS_UNREAD] = await alerts.unread_count(s, person)
+                waiting = await queue.items(s, ctx.ids, person=person, now=ctx.clock())
+                request[QUEUE_WAITING] = len(waiting)
+    return await handler(request)

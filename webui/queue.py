@@ -1,0 +1,55 @@
+"""The moderation queue (`/staff/queue`): everything waiting for this moderator, oldest first,
+and its count in the header of every staff page. Built by `actors/queue.py`; what waits at the
+homes of partner subnets they moderate is asked live for this page (the header counts only
+what this node knows, so every staff page does not wait on partners)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from actors import queue, reports
+from actors.errors import ActorError, NotPermitted
+from actors.policy import Action
+from webui.context import WEB
+from webui.routes import page
+from webui.security import checked_fields
+from webui.staff import require_staff
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+STATIC_PREFIXES = ("/nhsuk/", "/static/")
+
+
+async def show(request: web.Request) -> web.Response:
+    person = require_staff(request, Action.READ_MODERATION_QUEUE)
+    ctx = request.app[WEB]
+    now = ctx.clock()
+    async with ctx.db.transaction() as s:
+        asks = await queue.home_asks(s, ctx.ids, person)
+    at_home = await ctx.home_queues.waiting(asks) if asks else {}
+    async with ctx.db.transaction() as s:
+        found = await queue.items(s, ctx.ids, person=person, now=now, at_home=at_home)
+    unanswered = len({ask.subnet_uri for ask in asks} - set(at_home))
+    return page(request, "queue.html", items=found, now=now, unanswered=unanswered)
+
+
+async def release_hold(request: web.Request) -> web.Response:
+    person = require_staff(request, Action.READ_MODERATION_QUEUE)
+    values = await checked_fields(request)
+    ctx = request.app[WEB]
+    try:
+        async with ctx.db.transaction() as s:
+            await reports.release_hold(
+                s, ctx.ids, staff=person, sanction_id=values.get("hold", ""), now=ctx.clock()
+            )
+    except NotPermitted as error:
+        raise web.HTTPForbidden(text=str(error)) from None
+    except ActorError as error:
+        raise web.HTTPNotFound(text=str(error)) from None
+    raise web.HTTPSeeOther("/staff/queue")
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/staff/queue", show)
+    app.router.add_post("/staff/queue/holds", release_hold)
