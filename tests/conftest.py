@@ -10,7 +10,6 @@ import contextlib
 import os
 import re
 import socket
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -52,16 +51,17 @@ VECTORS = Path(
 )
 
 
-async def totp_codes() -> AsyncIterator[str]:
-    """Authenticator codes to try in turn for a staff sign-in: this step's, the next step's (a
-    node accepts one step ahead, and never a step at or before the last one used), then, as one
-    person may sign in more often than twice in 30 s, the next step's again after each step
-    boundary."""
-    yield pyotp.TOTP(TOTP_SECRET).at(time.time())
-    yield pyotp.TOTP(TOTP_SECRET).at(time.time() + 30)
+async def totp_codes(clock: Clock = utcnow) -> AsyncIterator[str]:
+    """Authenticator codes to try in turn for a staff sign-in, by the node's `clock` (a node
+    whose clock a test holds still checks codes against that time, not the wall clock): this
+    step's, the next step's (a node accepts one step ahead, and never a step at or before the
+    last one used), then, as one person may sign in more often than twice in 30 s, the next
+    step's again after each step boundary."""
+    yield pyotp.TOTP(TOTP_SECRET).at(clock().timestamp())
+    yield pyotp.TOTP(TOTP_SECRET).at(clock().timestamp() + 30)
     for _ in range(2):
-        await asyncio.sleep(30 - time.time() % 30 + 0.2)
-        yield pyotp.TOTP(TOTP_SECRET).at(time.time() + 30)
+        await asyncio.sleep(30 - clock().timestamp() % 30 + 0.2)
+        yield pyotp.TOTP(TOTP_SECRET).at(clock().timestamp() + 30)
 
 
 def free_port() -> int:
@@ -112,6 +112,7 @@ class TestNode:
     runner: web.AppRunner
     db: Database
     sent: list[Sent]
+    clock: Clock = utcnow
 
     @property
     def url(self) -> str:
@@ -182,7 +183,8 @@ class TestNode:
         return len([r for r in rows if r.subnet_uri == subnet_uri and r.state == "active"])
 
     def signed_client(self, http: aiohttp.ClientSession) -> SignedClient:
-        return SignedClient(http, NodeKeys.load(self.directory), utcnow)
+        """Requests signed as this node, waiting as long as a loaded test machine may need."""
+        return SignedClient(http, NodeKeys.load(self.directory), utcnow, timeout=60.0)
 
 
 async def _database_url(directory: Path, created: list[str]) -> str | None:
@@ -275,7 +277,7 @@ async def start_node(tmp_path: Path, node_screener: Screener) -> AsyncIterator[S
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         node = TestNode(
-            name, directory, settings, runner, Database.connect(settings.database_url), sent
+            name, directory, settings, runner, Database.connect(settings.database_url), sent, clock
         )
         nodes.append(node)
         return node
@@ -367,9 +369,10 @@ async def signed_get(reader: TestNode, url: str) -> tuple[int, bytes]:
 class Browser:
     """A person's browser: a cookie jar and forms with their CSRF tokens."""
 
-    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+    def __init__(self, http: aiohttp.ClientSession, base: str, clock: Clock = utcnow) -> None:
         self.http = http
         self.base = base
+        self.clock = clock
 
     async def get(self, path: str) -> tuple[int, str]:
         async with self.http.get(self.base + path, allow_redirects=True) as response:
@@ -396,7 +399,7 @@ class Browser:
         status, html = await self.submit(
             "/sign-in", "/sign-in", {"username": username, "password": password}
         )
-        async for code in totp_codes():
+        async for code in totp_codes(self.clock):
             if "Enter your security code" not in html:
                 break
             status, html = await self.submit(
@@ -415,7 +418,7 @@ async def browser() -> AsyncIterator[BrowserFactory]:
     def make(node: TestNode) -> Browser:
         http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         sessions.append(http)
-        return Browser(http, node.url)
+        return Browser(http, node.url, node.clock)
 
     yield make
     for http in sessions:

@@ -23,6 +23,7 @@ from webui import (
     first_step,
     header,
     house_rules,
+    joining,
     journal,
     library,
     messages,
@@ -40,6 +41,7 @@ from webui import (
     threads,
     two_factor,
     welcome,
+    your_data,
 )
 from webui.assets import Assets
 from webui.context import WEB, WebContext
@@ -93,7 +95,9 @@ def setup(app: web.Application, ctx: WebContext) -> None:
     environment.filters["number_parts"] = numbers.parts
     environment.globals["asset_url"] = assets.url
     routes.register(app)
+    joining.register(app)
     accounts.register(app)
+    your_data.register(app)
     staff.register(app)
     two_factor.register(app)
     threads.register(app)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from actors import controls, conversations, membership, personas, screened, subnets, threads
-from actors.errors import ActorError, Invalid, NotFound, NotPermitted
+from actors.errors import Invalid, NotFound, NotPermitted
 from webui.confirm import confirm_page
 from webui.context import WEB
 from webui.flash import done
@@ -233,13 +233,8 @@ async def leave(request: web.Request) -> web.Response:
     person = require_person(request)
     subnet_uri, _, _ = await _fields(request)
     ctx = request.app[WEB]
-    try:
-        async with ctx.db.transaction() as s:
-            await membership.leave(
-                s, ctx.ids, person=person, subnet_uri=subnet_uri, now=ctx.clock()
-            )
-    except ActorError as error:
-        raise web.HTTPNotFound(text=str(error)) from None
+    async with ctx.db.transaction() as s:
+        await membership.leave(s, ctx.ids, person=person, subnet_uri=subnet_uri, now=ctx.clock())
     raise done(request, "/", "left")
 
 
@@ -263,8 +258,6 @@ async def pseudonym(request: web.Request) -> web.Response:
         return await subnet_page(
             request, subnet_uri, errors=[{"text": str(error), "href": "#pseudonym"}]
         )
-    except ActorError as error:
-        raise web.HTTPNotFound(text=str(error)) from None
     if held is not None:
         raise web.HTTPSeeOther(name_support_href(held.id))
     raise _done(request, subnet_uri, "name-saved")

@@ -1,0 +1,176 @@
+"""Pages for people without a session yet: joining by invitation, and setting a new password
+from a reset link. Both forms carry the double-submit CSRF token (`webui.security`).
+
+Routes translate HTTP to `actors/` calls; every rule lives in `actors/`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from actors import house_rules, invitations, people, resets
+from actors.errors import Conflict, Invalid
+from actors.throttle import Throttled
+from webui.context import CSRF, WEB
+from webui.forms import error, every_error, text
+from webui.routes import name_support_href, page
+from webui.security import (
+    SESSION_COOKIE,
+    checked_form,
+    presession_token,
+    set_presession_cookie,
+    set_session_cookie,
+)
+
+
+def _form_token(request: web.Request) -> str:
+    """A signed-in browser's session token, else the pre-session double-submit token."""
+    return request[CSRF] or presession_token(request)
+
+
+def _presession_page(
+    request: web.Request, template: str, status: int = 200, **values: Any
+) -> web.Response:
+    """A form page that people without a session fill in (join, reset): it carries the
+    double-submit CSRF token and sets its cookie."""
+    token = _form_token(request)
+    response = page(request, template, status=status, csrf_token=token, **values)
+    if not request[CSRF]:
+        set_presession_cookie(request, response, token)
+    return response
+
+
+def _join_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    return _presession_page(request, "join.html", status, **values)
+
+
+async def join_form(request: web.Request) -> web.Response:
+    """The link's token is checked (without counting failures) to greet the invitee properly."""
+    ctx = request.app[WEB]
+    token = request.query.get("token", "")
+    if not token:
+        return _join_page(request)
+    try:
+        async with ctx.db.transaction() as s:
+            invitation = await invitations.open_invitation(
+                s, token=token, address=request.remote or "", now=ctx.clock()
+            )
+            names = await invitations.subnet_names(s, invitation)
+            rules = await house_rules.rules_of_slugs(s, invitation.subnet_slugs)
+    except (Invalid, Throttled) as problem:
+        return _join_page(request, status=400, problem=str(problem))
+    return _join_page(request, invite_token=token, subnet_names=names, house_rules=rules)
+
+
+async def join(request: web.Request) -> web.Response:
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    token, code = text(form, "token"), text(form, "code")
+    username = text(form, "username").lower()
+    pseudonym = text(form, "pseudonym")
+    password = str(form.get("password", ""))
+    address = request.remote or ""
+    errors = []
+    if not token and not code:
+        errors.append(error("Enter the invitation code your clinician gave you", "code"))
+    if not username:
+        errors.append(error("Choose a username", "username"))
+    if not pseudonym:
+        errors.append(error("Choose a pseudonym", "pseudonym"))
+    if not password:
+        errors.append(error("Choose a password", "password"))
+    if username and pseudonym and password:
+        try:
+            people.check_new_account(username, password, pseudonym)
+        except Invalid as problem:
+            errors.extend(every_error(problem, "username"))
+    if not errors:
+        now = ctx.clock()
+        try:
+            async with ctx.db.transaction() as s:
+                invitation = await invitations.open_invitation(
+                    s, token=token, code=code, address=address, now=now
+                )
+                person, held = await invitations.accept_invitation(
+                    s,
+                    ctx.ids,
+                    ctx.hasher,
+                    invitation=invitation,
+                    username=username,
+                    pseudonym=pseudonym,
+                    password=password,
+                    now=now,
+                    screener=ctx.screener,
+                )
+                session = await people.start_session(s, person, now)
+        except invitations.WrongCode as problem:
+            async with ctx.db.transaction() as s:
+                await invitations.record_wrong_code(s, address=address, now=now)
+            errors.append(error(str(problem), "code"))
+        except Invalid as problem:
+            errors.extend(every_error(problem, "code"))
+        except Conflict:
+            errors.append(error("That username is taken. Choose another one", "username"))
+        except Throttled as problem:
+            errors.append(error(str(problem), "code"))
+    if errors:
+        return _join_page(
+            request,
+            status=400,
+            errors=errors,
+            invite_token=token,
+            code=code,
+            username=username,
+            pseudonym=pseudonym,
+        )
+    response = web.HTTPSeeOther(name_support_href(held.id) if held else "/welcome")
+    set_session_cookie(request, response, session.token)
+    raise response
+
+
+def _reset_page(request: web.Request, status: int = 200, **values: Any) -> web.Response:
+    return _presession_page(request, "reset.html", status, **values)
+
+
+async def reset_form(request: web.Request) -> web.Response:
+    ctx = request.app[WEB]
+    token = request.query.get("token", "")
+    try:
+        async with ctx.db.transaction() as s:
+            await resets.open_reset(s, token, ctx.clock())
+    except Invalid as problem:
+        return _reset_page(request, status=400, problem=str(problem))
+    return _reset_page(request, reset_token=token)
+
+
+async def reset(request: web.Request) -> web.Response:
+    form = await checked_form(request)
+    ctx = request.app[WEB]
+    token, password = text(form, "token"), str(form.get("password", ""))
+    if not password:
+        return _reset_page(
+            request, status=400, reset_token=token, errors=[error("Choose a password", "password")]
+        )
+    try:
+        async with ctx.db.transaction() as s:
+            await resets.use_reset(
+                s, ctx.ids, ctx.hasher, token=token, password=password, now=ctx.clock()
+            )
+    except Invalid as problem:
+        if problem.field != "password":
+            return _reset_page(request, status=400, problem=str(problem))
+        return _reset_page(
+            request, status=400, reset_token=token, errors=[error(str(problem), "password")]
+        )
+    response = page(request, "reset_done.html")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/join", join_form)
+    app.router.add_post("/join", join)
+    app.router.add_get("/reset", reset_form)
+    app.router.add_post("/reset", reset)
