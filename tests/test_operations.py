@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -26,6 +27,8 @@ from test_three_trusts import _join_done
 
 from node import manage
 from node.app import WORKERS
+from node.cli import main
+from node.settings import SettingsError, load
 from storage.models import new_id
 
 TOKEN = "metrics-token-for-tests-0123456789"
@@ -318,3 +321,28 @@ async def test_what_the_worker_process_does_is_counted_on_the_web_process_metric
         await eventually(processed_all, within=30)
     finally:
         stop_all(served)
+
+
+def _node_dir(tmp_path: Path, extra: str) -> Path:
+    node = tmp_path / "trust"
+    main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"])
+    with (node / "sharon.toml").open("a") as config:
+        config.write(extra)
+    return node
+
+
+def test_metrics_and_request_logging_are_on_unless_switched_off(tmp_path: Path) -> None:
+    node = _node_dir(tmp_path, "")
+    on = load(node, environ={})
+    assert on.metrics and on.request_logging
+    off = load(node, environ={"SHARON_METRICS": "false", "SHARON_REQUEST_LOGGING": "False"})
+    assert not off.metrics and not off.request_logging
+    toml = load(_node_dir(tmp_path / "toml", "metrics = false\n"), environ={})
+    assert not toml.metrics and toml.request_logging
+
+
+@pytest.mark.parametrize("given", ['metrics = "off"', "request_logging = 0"])
+def test_an_on_off_setting_takes_only_true_or_false(tmp_path: Path, given: str) -> None:
+    with pytest.raises(SettingsError, match="must be true or false") as raised:
+        load(_node_dir(tmp_path, given + "\n"), environ={})
+    assert given.split(" ")[0] in str(raised.value)
