@@ -18,6 +18,7 @@ from typing import Literal
 
 Kind = Literal["done", "rejected", "failed", "failed_attempt", "restart"]
 Tally = Mapping[tuple[str, str], int]
+FINAL: Mapping[str, Kind] = {"done": "done", "rejected": "rejected", "failed": "failed"}
 
 
 @dataclass
@@ -33,8 +34,9 @@ class WorkCounts:
         """One attempt at an item of queue `name` ended in `state` (a QueueRow state)."""
         if state in ("pending", "failed"):
             self.add("failed_attempt", name)
-        if state in ("done", "rejected", "failed"):
-            self.add(state, name)  # type: ignore[arg-type]
+        final = FINAL.get(state)
+        if final is not None:
+            self.add(final, name)
 
     def take(self) -> dict[tuple[str, str], int]:
         """Everything counted since the last take; the tallies start again from nothing."""
