@@ -25,6 +25,9 @@ What it measures, and how:
    from /proc. Each accepted Create also makes A announce the post back to B (the real
    Deliverer, working alongside); each scheme gets a fresh pair of nodes. The wait for A to
    drain is bounded: if it runs out, processed/s is computed from the items finished so far.
+   The RFC 9421 phase then runs again on a fresh pair whose node A has ``metrics = false`` and
+   ``request_logging = false``: the two accepted rates and their ratio are what metrics and
+   request logging cost (README "Operating a node").
 4. **Outbound**: N sink inboxes (aiohttp apps in one separate process answering 202 without
    verifying) receive M activities from ``SignedClient.post`` in this process with C in flight,
    in draft-cavage (RSA) and in RFC 9421 (Ed25519); deliveries/s. Then the same through the
@@ -516,14 +519,16 @@ def launch_node(
     profile: Path | None,
     *args: str,
     database_url: str | None = None,
+    config: str = "",
 ) -> ServedNode:
-    """`sharon serve DIR ARGS` (a parent forking its web and worker processes)."""
+    """`sharon serve DIR ARGS` (a parent forking its web and worker processes); `config` is
+    added to its `sharon.toml`."""
     directory, port = root / name.lower(), free_port()
     manage.init_node(
         directory, url=f"http://127.0.0.1:{port}", name=f"Bench {name}", database_url=database_url
     )
-    with (directory / "sharon.toml").open("a") as config:  # the load is one peer, on purpose
-        config.write("peer_requests_per_second = 1000000\npeer_request_burst = 1000000\n")
+    with (directory / "sharon.toml").open("a") as toml:  # the load is one peer, on purpose
+        toml.write("peer_requests_per_second = 1000000\npeer_request_burst = 1000000\n" + config)
     log = root / f"{name.lower()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -537,9 +542,14 @@ def launch_node(
     return ServedNode(directory, port, process, log)
 
 
-def start_nodes(procs: Processes, root: Path, profile_a: Path | None) -> tuple[ServedNode, ...]:
+def start_nodes(
+    procs: Processes, root: Path, profile_a: Path | None, a_config: str = ""
+) -> tuple[ServedNode, ...]:
     """Nodes A and B, each `sharon serve` in its own process, answering once both are up."""
-    nodes = launch_node(procs, root, "A", profile_a), launch_node(procs, root, "B", None)
+    nodes = (
+        launch_node(procs, root, "A", profile_a, config=a_config),
+        launch_node(procs, root, "B", None),
+    )
     for node in nodes:
         try:
             wait_http(node.port, "/actor", time.monotonic() + 60, lambda n=node: n.alive)
@@ -618,24 +628,36 @@ def processing_span(engine: Engine, prefix: str) -> tuple[int, float] | None:
     return int(count), (last - first).total_seconds()
 
 
+QUIET = "metrics = false\nrequest_logging = false\n"
+
+
 def inbound_phase(
-    plan: Plan, procs: Processes, root: Path, scheme: str, figures: Figures, profile: Path | None
+    plan: Plan,
+    procs: Processes,
+    root: Path,
+    scheme: str,
+    figures: Figures,
+    profile: Path | None,
+    quiet: bool = False,
 ) -> None:
-    """A fresh pair of nodes; K signed Creates from B's user to A's inbox; A drains them."""
+    """A fresh pair of nodes; K signed Creates from B's user to A's inbox; A drains them.
+    `quiet`: node A runs with metrics and request logging off (figures keyed `…_quiet`)."""
     label = "9421" if scheme == "rfc9421" else "cavage"
     count = plan.inbound_9421 if scheme == "rfc9421" else plan.inbound_cavage
-    phase = root / label
+    key = label + ("_quiet" if quiet else "")
+    shown = label + (", no metrics or request log" if quiet else "")
+    phase = root / key
     phase.mkdir()
-    a, b = start_nodes(procs, phase, profile)
+    a, b = start_nodes(procs, phase, profile, QUIET if quiet else "")
     a_db = read_only(a.database)
     say(
-        f"   {label}: A {a.url}, B {b.url}" + (f"; A under cProfile → {profile}" if profile else "")
+        f"   {shown}: A {a.url}, B {b.url}" + (f"; A under cProfile → {profile}" if profile else "")
     )
     try:
         subnet, actor = asyncio.run(federate(a, b))
         if not wait_until(lambda: join_done(a_db), 30):
             raise RuntimeError("B's Join did not reach A within 30 s")
-        tag = f"{label}-{uuid.uuid4().hex[:8]}"
+        tag = f"{key}-{uuid.uuid4().hex[:8]}"
         prefix = f"{b.url}/activities/{tag}-"
         job = {
             "kind": "inbox",
@@ -651,7 +673,7 @@ def inbound_phase(
             "concurrency": plan.concurrency,
             "seconds": plan.load_timeout,
         }
-        say(f"   {label}: pre-signing {count:,} Creates in the load generator, then POSTing")
+        say(f"   {shown}: pre-signing {count:,} Creates in the load generator, then POSTing")
         if profile is not None:
             a.process.send_signal(signal.SIGUSR1)
         cpu_before = cpu_seconds(a.process.pid)
@@ -676,7 +698,7 @@ def inbound_phase(
             )
         hello = figures.values.get("hello")
         note = f"({rate / hello:.2f}× hello world)" if hello else ""
-        figures.add(f"in_{label}", f"inbound accepted ({label})", rate, "/s", note)
+        figures.add(f"in_{key}", f"inbound accepted ({shown})", rate, "/s", note)
 
         def drained() -> bool:
             return sum(inbox_states(a_db, prefix).get(s, 0) for s in TERMINAL) >= accepted
@@ -700,9 +722,7 @@ def inbound_phase(
         bad = states.get("rejected", 0) + states.get("failed", 0)
         if bad:
             notes.append(f"({bad:,} rejected/failed — a bug)")
-        figures.add(
-            f"proc_{label}", f"inbound processed ({label})", processed, "/s", " ".join(notes)
-        )
+        figures.add(f"proc_{key}", f"inbound processed ({shown})", processed, "/s", " ".join(notes))
         say(
             f"   meanwhile A fanned out Announces to B (real Deliverer, rfc9421); "
             f"A's delivery rows now: {delivery_states(a_db)}"
@@ -712,7 +732,10 @@ def inbound_phase(
         for node in (a, b):
             procs.stop_node(node.process)
     lines = sum(1 for _ in a.log.open("rb"))
-    say(f"   node A wrote {lines:,} log lines (an access-log line per request)")
+    say(
+        f"   node A wrote {lines:,} log lines"
+        + (" (no access log)" if quiet else " (an access-log line per request)")
+    )
 
 
 def inbound(
@@ -720,6 +743,15 @@ def inbound(
 ) -> None:
     say("3. inbound: node A ← signed Creates from node B's user (each its own sharon process)")
     inbound_phase(plan, procs, root, "rfc9421", figures, profile)
+    inbound_phase(plan, procs, root, "rfc9421", figures, None, quiet=True)
+    with_them, without = figures.values.get("in_9421"), figures.values.get("in_9421_quiet")
+    figures.add(
+        "observing",
+        "inbound (9421) with ÷ without metrics and logs",
+        with_them / without if with_them and without else None,
+        "×",
+        "(below 1: what they cost; 1 ± noise: nothing measurable)",
+    )
     inbound_phase(plan, procs, root, "cavage", figures, None)
     if profile is not None:
         show_profile(profile)

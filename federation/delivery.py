@@ -46,6 +46,7 @@ from federation.activities.context import Planning
 from federation.client import SignedClient, preferred_scheme
 from federation.keys import NodeKeys
 from federation.remote import id_of
+from federation.work_counts import WorkCounts
 from federation.workers import Faults, Outcome, QueueWorker, RetryPolicy, Settled, no_faults
 from storage import peers as peer_store
 from storage import posts as post_store
@@ -109,12 +110,15 @@ class Deliverer:
     wake: asyncio.Event
     per_peer: int = 8
     faults: Faults = no_faults
+    counts: WorkCounts = field(default_factory=WorkCounts)
     planning: QueueWorker[Event] = field(init=False)
     sending: QueueWorker[Delivery] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sending = QueueWorker(_Sending(self), self.clock, batch=500)
-        self.planning = QueueWorker(_Planning(self, self.sending.wake), self.clock, self.wake)
+        self.sending = QueueWorker(_Sending(self), self.clock, batch=500, counts=self.counts)
+        self.planning = QueueWorker(
+            _Planning(self, self.sending.wake), self.clock, self.wake, counts=self.counts
+        )
 
     async def fan_out(self, limit: int = 200) -> int:
         self.planning.batch = limit

@@ -19,6 +19,7 @@ from actors.ids import LocalIds
 from actors.retention import run_retention
 from federation.activities.posts import delete_activity
 from federation.delivery import new_delivery
+from federation.work_counts import WorkCounts
 from federation.workers import Faults, Periodic, no_faults
 from storage import delete_acks, heard_deletes, queues
 from storage import peers as peer_store
@@ -37,13 +38,14 @@ class Housekeeper:
     interval: timedelta = timedelta(minutes=1)
     resend_after: timedelta = timedelta(minutes=5)
     faults: Faults = no_faults
+    counts: WorkCounts = field(default_factory=WorkCounts)
     _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def jobs(self) -> list[Periodic]:
         """The periodic jobs to run (each supervised on its own)."""
         return [
-            Periodic("retention", self.retention, self.clock, self.interval),
-            Periodic("housekeeping", self.tidy, self.clock, self.interval),
+            Periodic("retention", self.retention, self.clock, self.interval, counts=self.counts),
+            Periodic("housekeeping", self.tidy, self.clock, self.interval, counts=self.counts),
         ]
 
     async def run_once(self, now: datetime) -> tuple[int, int]:

@@ -35,6 +35,7 @@ from federation.activities.context import Handling
 from federation.cache import TTLCache
 from federation.jsonld import MalformedDocument, normalise
 from federation.remote import Directory, id_of
+from federation.work_counts import WorkCounts
 from federation.workers import Faults, Outcome, QueueWorker, RetryPolicy, Settled, no_faults
 from storage import heard_deletes, queues
 from storage.engine import Database
@@ -68,6 +69,7 @@ class Processor:
     outbox_wake: asyncio.Event
     content_cache: TTLCache[Any] | None = None
     faults: Faults = no_faults
+    counts: WorkCounts = field(default_factory=WorkCounts)
     name: str = "processing"
     policy: RetryPolicy = POLICY
     concurrent: bool = False
@@ -79,7 +81,7 @@ class Processor:
         self.handling = Handling(
             self.ids, self.directory, self.content_cache, self.report_thresholds
         )
-        self.worker = QueueWorker(self, self.clock, self.wake, idle=1.0)
+        self.worker = QueueWorker(self, self.clock, self.wake, idle=1.0, counts=self.counts)
 
     @property
     def handlers(self) -> frozenset[str]:

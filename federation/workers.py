@@ -26,6 +26,9 @@ a row it is logged as failed, and the job still runs at its next interval.
 **Supervision.** `Supervisor` runs named forever-tasks; one that ends for any reason other than
 the supervisor stopping (an escaped exception, a stray cancel) is logged and started again after
 a short, growing pause. `stop()` cancels every task and waits for them, bounded.
+
+**Counts.** Each settled attempt, periodic run and restart is added to the `WorkCounts`
+(federation/work_counts.py) the node passes in, which `/metrics` shows per queue and task.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from actors.clock import Clock
+from federation.work_counts import WorkCounts
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +173,7 @@ class QueueWorker(Generic[R]):
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     batch: int = 200
     idle: float = 0.25
+    counts: WorkCounts = field(default_factory=WorkCounts)
 
     async def run(self) -> None:
         while True:
@@ -214,6 +219,8 @@ class QueueWorker(Generic[R]):
                     item.outcome.error,
                 )
         await self.queue.record([item for item in settled if not item.outcome.recorded], now)
+        for item in settled:
+            self.counts.settled(self.queue.name, item.outcome.state)
         return len(rows)
 
     async def _handle_all(self, rows: list[R]) -> Sequence[Outcome]:
@@ -249,14 +256,19 @@ class Periodic:
     )
     failures: int = 0
     last_error: str | None = None
+    counts: WorkCounts = field(default_factory=WorkCounts)
 
     async def run_once(self) -> bool:
-        """One run; True if it succeeded. Never raises (but for cancellation)."""
+        """One run; True if it succeeded. Never raises (but for cancellation). A run of
+        `max_attempts` failures in a row counts as one final failure."""
         try:
             await self.job(self.clock())
         except Exception as error:
             self.failures += 1
             self.last_error = error_name(error)
+            self.counts.add("failed_attempt", self.name)
+            if self.failures == self.policy.max_attempts:
+                self.counts.add("failed", self.name)
             level = logging.ERROR if self.failures >= self.policy.max_attempts else logging.WARNING
             log.log(
                 level,
@@ -267,6 +279,7 @@ class Periodic:
             )
             return False
         self.failures, self.last_error = 0, None
+        self.counts.add("done", self.name)
         return True
 
     async def run(self) -> None:
@@ -283,6 +296,7 @@ class Supervisor:
     first_pause: float = 0.5
     max_pause: float = 30.0
     restarts: dict[str, int] = field(default_factory=dict)
+    counts: WorkCounts = field(default_factory=WorkCounts)
     _jobs: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
@@ -321,6 +335,7 @@ class Supervisor:
         else:
             log.error("background task %s returned; restarting", name)
         self.restarts[name] += 1
+        self.counts.add("restart", name)
         pause = min(self.first_pause * 2 ** (self.restarts[name] - 1), self.max_pause)
         self._timers[name] = asyncio.get_running_loop().call_later(pause, self._spawn, name)
 

@@ -44,11 +44,20 @@ from federation.reading import LiveResolver
 from federation.remote import Directory
 from federation.routes import FederationRoutes
 from federation.search import LiveSearcher
-from federation.workers import Faults, Supervisor, no_faults
+from federation.work_counts import WorkCounts
+from federation.workers import Faults, Periodic, Supervisor, error_name, no_faults
 from node import message_retention
 from node.health import HealthRoutes
 from node.logs import request_ids
-from node.metrics import METRICS, CacheCollector, MeteredScreener, MetricsRoute, NodeMetrics
+from node.metrics import (
+    METRICS,
+    WRITE_EVERY,
+    CacheCollector,
+    MeteredScreener,
+    MetricsRoute,
+    NodeMetrics,
+    write_work_counts,
+)
 from node.metrics import count_requests as metrics_middleware
 from node.peering import LivePeering
 from node.settings import Settings
@@ -82,6 +91,15 @@ answer 202), reads of remote posts into its RAM cache and the read reports about
 (tests, and small nodes started from Python)."""
 
 WORKER_LOCK = "worker.lock"
+
+
+async def _write_last_counts(db: Database, counts: WorkCounts) -> None:
+    """The work counted since the last write, as the process stops (lost if it cannot be)."""
+    try:
+        async with asyncio.timeout(SHUTDOWN_STEP):
+            await write_work_counts(db, counts)
+    except Exception as error:
+        log.warning("work counts not written as the node stopped: error=%s", error_name(error))
 
 
 class WorkerAlreadyRunning(RuntimeError):
@@ -120,8 +138,10 @@ async def create_app(
     must-escalate rules, `actors/screening/default.py`, loaded once here); `faults` lets a test
     make one queue item's work raise (federation/workers.py). `role` says which of the node's
     jobs this process does (see `Role`); `run_workers=False` leaves out every worker (tests
-    drive them by hand)."""
+    drive them by hand). `settings.metrics` and `settings.request_logging` off leave their
+    middleware and collection out altogether (README "Operating a node")."""
     metrics = NodeMetrics(CollectorRegistry())  # per app: never the global registry
+    counts = WorkCounts()  # what this process's workers do; written down for /metrics
     serves_web = role in ("all", "web")
     ids = LocalIds(settings.url)
     keys = NodeKeys.load(settings.data_dir)
@@ -136,7 +156,7 @@ async def create_app(
     http = aiohttp.ClientSession(
         headers={"User-Agent": "sharon-node/0.1"},
         connector=aiohttp.TCPConnector(limit=256),
-        trace_configs=[*trace_configs, metrics.trace_config()],
+        trace_configs=[*trace_configs, *([metrics.trace_config()] if settings.metrics else [])],
     )
     client = SignedClient(http, keys, clock)
     limiter = PeerRateLimiter(settings.peer_requests_per_second, settings.peer_request_burst)
@@ -152,7 +172,8 @@ async def create_app(
     shared.cache(KEYS, directory.keys)
     shared.peers(directory.peers)
     report_spending = shared.limits(limiter)
-    metrics.registry.register(CacheCollector(content_cache))
+    if settings.metrics:
+        metrics.registry.register(CacheCollector(content_cache))
     thresholds = Thresholds(settings.report_hold_threshold, settings.report_author_threshold)
     processor = Processor(
         db,
@@ -163,11 +184,12 @@ async def create_app(
         outbox_wake,
         content_cache,
         faults=faults,
+        counts=counts,
         report_thresholds=thresholds,
     )
-    deliverer = Deliverer(db, ids, keys, client, clock, outbox_wake, faults=faults)
-    housekeeper = Housekeeper(db, ids, clock, outbox_wake, faults=faults)
-    supervisor = Supervisor()
+    deliverer = Deliverer(db, ids, keys, client, clock, outbox_wake, faults=faults, counts=counts)
+    housekeeper = Housekeeper(db, ids, clock, outbox_wake, faults=faults, counts=counts)
+    supervisor = Supervisor(counts=counts)
     reports = ReadReporter(db, ids, client, clock, settings.read_report_seconds)
     resolver = LiveResolver(db, ids, client, content_cache, clock, reports)
     library_service = LibraryService(
@@ -213,8 +235,8 @@ async def create_app(
     app = web.Application(
         client_max_size=MAX_BODY,
         middlewares=(
-            request_ids,
-            metrics_middleware,
+            *([request_ids] if settings.request_logging else []),
+            *([metrics_middleware] if settings.metrics else []),
             *([shared.wake_on_forms()] if role == "web" else []),
             *webui_setup.MIDDLEWARES,
         ),
@@ -233,7 +255,8 @@ async def create_app(
     app[SHARED] = shared
     if serves_web:  # a worker process answers no HTTP
         HealthRoutes(db, clock, supervisor.tasks, settings.ready_queue_seconds).register(app)
-        MetricsRoute(metrics, db, clock, settings.metrics_token).register(app)
+        if settings.metrics:
+            MetricsRoute(metrics, db, clock, settings.metrics_token, counts).register(app)
         EvidenceRoute(db, ids, directory, clock, out_of_hours, settings.trust_name).register(app)
         FederationRoutes(
             db,
@@ -257,7 +280,9 @@ async def create_app(
                 secure_cookies=settings.secure_cookies,
                 assets_dir=assets_dir or webui_setup.default_assets_dir(),
                 # Texts are screened where people write them: never in the worker process.
-                screener=MeteredScreener(screener or load_screener(), metrics),
+                screener=MeteredScreener(screener or load_screener(), metrics)
+                if settings.metrics
+                else screener or load_screener(),
                 helplines=settings.helplines,
                 staffed_hours=StaffedHours.parse(settings.staffed_hours),
                 escalate_minutes=settings.alert_escalate_minutes,
@@ -274,6 +299,13 @@ async def create_app(
                 picture_max_bytes=settings.picture_max_bytes,
             ),
         )
+
+    writing_counts = Periodic(  # its own WorkCounts: writing them down is not counted
+        "writing work counts",
+        lambda _now: write_work_counts(db, counts),
+        clock,
+        timedelta(seconds=WRITE_EVERY),
+    )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if db.is_sqlite and works:
@@ -302,8 +334,12 @@ async def create_app(
                 supervisor.start(
                     "message retention", lambda: message_retention.run(db, clock, days)
                 )
+        if settings.metrics and run_workers:  # else a scrape writes them down
+            supervisor.start("work counts", writing_counts.run)
         yield
         await supervisor.stop(SHUTDOWN_STEP)  # a stop must never hang for good
+        if settings.metrics:
+            await _write_last_counts(db, counts)
         for step in (shared.notices.stop(), http.close(), db.close()):
             try:
                 async with asyncio.timeout(SHUTDOWN_STEP):

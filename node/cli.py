@@ -97,7 +97,7 @@ def _serve(directory: Path, *, web_only: bool, web_processes: int, bind: str | N
             host=host,
             port=port,
             print=None,
-            access_log_class=logs.PathOnlyAccessLogger,
+            **logs.runner_logging(settings.request_logging),
             reuse_port=postgresql or None,  # several web processes share the port
         )
         return 0

@@ -7,6 +7,9 @@ its lines) and `peer` (the host of the key a signed request names, as the reques
 Messages themselves never carry a person's details, a post's text, a password or a token: the
 code logs counts, hosts, statuses and error class names only.
 
+`request_logging = false` in the settings leaves out both the request ids and the access log
+(`runner_logging`), for a node that must spend nothing on them.
+
 The access log gives method, route path, status, size and time — never the query string:
 invitation and password-reset links carry their secret in `?token=`, and the default aiohttp
 access log writes the whole request line; nor are client addresses or user agents written.
@@ -20,7 +23,7 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -129,3 +132,8 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
                 "request_id": response.headers.get(REQUEST_ID_HEADER),
             },
         )
+
+
+def runner_logging(enabled: bool) -> dict[str, Any]:
+    """The `AppRunner` / `run_app` arguments for the access log: ours, or none at all."""
+    return {"access_log_class": PathOnlyAccessLogger} if enabled else {"access_log": None}

@@ -6,8 +6,15 @@ never the raw path or query), inbox answers, outbound deliveries and fetches (by
 screenings; queue depths, ages and open alerts are read from the database at scrape time. No
 label ever holds a person, a post or anything a request supplied bar its route and status.
 
+The background work's counters (items done, rejected and failed per queue, failed attempts,
+restarts of supervised tasks) are tallied where the workers run, perhaps in another process
+(federation/work_counts.py): every process adds its tallies to the `work_count` table every
+`WRITE_EVERY` seconds and as it stops, and a scrape adds its own process's first, then reads the
+table — so the figures are the node's, whichever process is scraped.
+
 `/metrics` answers only a bearer token equal to `metrics_token` in the settings; with no token
-configured it answers 404, as if it did not exist.
+configured it answers 404, as if it did not exist. With `metrics = false` nothing is collected
+and the route is not there at all.
 """
 
 from __future__ import annotations
@@ -34,11 +41,14 @@ from prometheus_client.registry import Collector
 from actors.clock import Clock
 from actors.screening import Screener, Screening
 from federation.cache import TTLCache
+from federation.work_counts import Tally, WorkCounts
 from storage import alerts, health
 from storage.engine import Database
+from storage.work_counts import add_work_counts, work_counts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 INBOX_SUFFIX = "/inbox"
+WRITE_EVERY = 2.0
 
 
 class NodeMetrics:
@@ -103,14 +113,19 @@ class NodeMetrics:
         self.open_alerts = Gauge(
             "sharon_open_alerts", "Crisis alerts not yet acknowledged", registry=registry
         )
+        self.work = WorkCollector()
+        registry.register(self.work)
 
-    async def refresh(self, db: Database, clock: Clock) -> None:
-        """Read what lives in the database (queues, alerts) into the gauges."""
+    async def refresh(self, db: Database, clock: Clock, counts: WorkCounts) -> None:
+        """Write this process's work counts down, then read what lives in the database
+        (queues, work counts, alerts) into the metrics."""
+        await write_work_counts(db, counts)
         now = clock()
         async with db.transaction() as s:
             queues = await health.queue_states(s, now)
             by_peer = await health.pending_deliveries_by_host(s)
             open_alerts = await alerts.count_open(s)
+            self.work.counts = await work_counts(s)
         for queue in queues:
             self.queue_depth.labels(queue.name).set(queue.depth)
             age = (now - queue.oldest).total_seconds() if queue.oldest else 0.0
@@ -159,6 +174,52 @@ class NodeMetrics:
 def _host(url: Any) -> str:
     """`host[:port]` as peers are known (`peer.host`), without any user part of the URL."""
     return str(url.host_port_subcomponent or "")
+
+
+async def write_work_counts(db: Database, counts: WorkCounts) -> None:
+    """Add this process's tallies to the node's `work_count` rows (given back if that fails)."""
+    taken = counts.take()
+    if not taken:
+        return
+    try:
+        async with db.transaction() as s:
+            await add_work_counts(s, taken)
+    except BaseException:
+        counts.give_back(taken)
+        raise
+
+
+class WorkCollector(Collector):
+    """The background work's counters, as last read from the database."""
+
+    def __init__(self) -> None:
+        self.counts: Tally = {}
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        items = CounterMetricFamily(
+            "sharon_queue_items",
+            "Queue items and periodic runs settled for good, by queue and outcome "
+            "(done, rejected, failed)",
+            labels=["queue", "outcome"],
+        )
+        attempts = CounterMetricFamily(
+            "sharon_queue_failed_attempts",
+            "Attempts that did not succeed (retried, or the last of a final failure), by queue",
+            labels=["queue"],
+        )
+        restarts = CounterMetricFamily(
+            "sharon_task_restarts",
+            "Supervised background tasks started again after they stopped, by task",
+            labels=["task"],
+        )
+        for (kind, name), count in sorted(self.counts.items()):
+            if kind == "failed_attempt":
+                attempts.add_metric([name], count)
+            elif kind == "restart":
+                restarts.add_metric([name], count)
+            else:
+                items.add_metric([name, kind], count)
+        yield from (items, attempts, restarts)
 
 
 class CacheCollector(Collector):
@@ -217,11 +278,14 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
 class MetricsRoute:
     """`GET /metrics`, for a bearer of the configured token only."""
 
-    def __init__(self, metrics: NodeMetrics, db: Database, clock: Clock, token: str) -> None:
+    def __init__(
+        self, metrics: NodeMetrics, db: Database, clock: Clock, token: str, counts: WorkCounts
+    ) -> None:
         self._metrics = metrics
         self._db = db
         self._clock = clock
         self._token = token
+        self._counts = counts
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/metrics", self.get)
@@ -236,7 +300,7 @@ class MetricsRoute:
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
                 text="401: a bearer token is needed for /metrics",
             )
-        await self._metrics.refresh(self._db, self._clock)
+        await self._metrics.refresh(self._db, self._clock, self._counts)
         body = generate_latest(self._metrics.registry)
         return web.Response(
             body=body,

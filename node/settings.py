@@ -44,6 +44,10 @@ class Settings:
     # without one); /readyz fails once a due queued item has waited longer than this.
     metrics_token: str = ""
     ready_queue_seconds: int = 300
+    # `metrics = false` leaves out all metrics collection (no middleware, no counting; /metrics
+    # answers 404); `request_logging = false` leaves out the access log and request ids.
+    metrics: bool = True
+    request_logging: bool = True
     # The in-app survey (actors/survey.py): `survey_every_weeks` (0: off) and, to replace the
     # default questions, `[[survey_question]]` tables with a `key` and a `text`.
     survey: Survey = field(default_factory=Survey)
@@ -112,6 +116,8 @@ def load(data_dir: Path, environ: Mapping[str, str] | None = None) -> Settings:
         "search_timeout_seconds",
         "metrics_token",
         "ready_queue_seconds",
+        "metrics",
+        "request_logging",
         "survey_every_weeks",
         "report_hold_threshold",
         "report_author_threshold",
@@ -207,14 +213,31 @@ def _library(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _operations(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings for the people who run the node: the metrics token and readiness limit."""
+    """The settings for the people who run the node: the metrics token and readiness limit,
+    and whether metrics are collected and requests logged."""
     token = str(values.get("metrics_token", ""))
     if token and len(token) < 16:
         raise ValueError("metrics_token must be at least 16 characters")
     seconds = int(values.get("ready_queue_seconds", 300))
     if seconds < 1:
         raise ValueError("ready_queue_seconds must be at least 1")
-    return {"metrics_token": token, "ready_queue_seconds": seconds}
+    return {
+        "metrics_token": token,
+        "ready_queue_seconds": seconds,
+        "metrics": _switch(values, "metrics"),
+        "request_logging": _switch(values, "request_logging"),
+    }
+
+
+def _switch(values: Mapping[str, Any], key: str) -> bool:
+    """An on/off setting, on unless given: a TOML boolean, or `true`/`false` from the
+    environment (`SHARON_METRICS=false`)."""
+    value = values.get(key, True)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError(f"{key} must be true or false")
 
 
 def _crisis(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -846,3 +846,13 @@ class JournalEntry(Base):
     shared_at: Mapped[datetime | None] = mapped_column(default=None)
     # What screening found when it was last shared (a private entry's is never recorded).
     screening_level: Mapped[str] = mapped_column(String(16), default="none")
+
+
+class WorkCount(Base):
+    """What a node's background work has done, summed over all its processes (node/metrics.py):
+    `kind` is done, rejected, failed, failed_attempt or restart; `name` a queue, job or task."""
+
+    __tablename__ = "work_count"
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)

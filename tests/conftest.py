@@ -36,7 +36,7 @@ from federation.keys import NodeKeys
 from federation.workers import Faults, no_faults
 from node import manage
 from node.app import create_app
-from node.logs import PathOnlyAccessLogger
+from node.logs import runner_logging
 from node.settings import Settings
 from storage.engine import Database
 from storage.migrate import upgrade
@@ -126,7 +126,7 @@ class TestNode:
         """Stop serving and serve again from the same directory (keys and settings re-read)."""
         await self.runner.cleanup()
         app = await create_app(self.settings, hasher=FAST_HASHER)
-        self.runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
+        self.runner = web.AppRunner(app, **runner_logging(self.settings.request_logging))
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.settings.bind[1]).start()
 
@@ -273,7 +273,7 @@ async def start_node(tmp_path: Path, node_screener: Screener) -> AsyncIterator[S
             screener=screener or node_screener,
             faults=faults,
         )
-        runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
+        runner = web.AppRunner(app, **runner_logging(settings.request_logging))
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         node = TestNode(

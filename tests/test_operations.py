@@ -3,33 +3,44 @@ text parser while two trusts federate."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
+import pytest
 from conftest import (
     BrowserFactory,
     MovableClock,
     StartNode,
     TestNode,
     eventually,
+    peer_all,
     share,
     shows,
     write,
 )
 from prometheus_client.parser import text_string_to_metric_families
+from test_scale_out import TOKEN as SERVE_TOKEN
+from test_scale_out import answers, hand_over, spawn, stop_all
 from test_three_trusts import _join_done
 
 from node import manage
 from node.app import WORKERS
+from node.cli import main
+from node.settings import SettingsError, load
+from storage.models import new_id
 
 TOKEN = "metrics-token-for-tests-0123456789"
 
 
-async def scrape(node: TestNode) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+async def scrape(
+    node: TestNode, token: str = TOKEN
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of the node's /metrics, keyed by name and sorted labels."""
     async with (
         aiohttp.ClientSession() as http,
-        http.get(node.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}) as response,
+        http.get(node.url + "/metrics", headers={"Authorization": f"Bearer {token}"}) as response,
     ):
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/plain; version=")
@@ -123,6 +134,21 @@ async def test_metrics_move_as_two_trusts_federate(
         assert ("sharon_queue_oldest_age_seconds", (("queue", queue),)) in a_after
     assert value(a_after, "sharon_open_alerts") == 0
 
+    # The workers' counters: B planned and delivered its three Creates; A processed them from
+    # its inbox, planned the Announces and delivered them to B. Nothing failed for good.
+    async def worked(node: TestNode, before: dict, queues: tuple[str, ...]) -> bool:
+        now = await scrape(node)
+        return all(
+            moved(before, now, "sharon_queue_items_total", queue=q, outcome="done") >= 3
+            for q in queues
+        )
+
+    await eventually(lambda: worked(b, b_before, ("planning", "delivery")))
+    await eventually(lambda: worked(a, a_before, ("processing", "planning", "delivery")))
+    for samples in (await scrape(a), await scrape(b)):
+        for queue in ("processing", "planning", "delivery"):
+            assert value(samples, "sharon_queue_items_total", queue=queue, outcome="failed") == 0
+
     # A refused request at the inbox is counted by its status.
     async with aiohttp.ClientSession() as http:
         async with http.post(a.url + "/inbox", data=b"{}") as response:
@@ -141,6 +167,39 @@ async def test_metrics_move_as_two_trusts_federate(
         labels = " ".join(v for _, pairs in samples for _, v in pairs)
         for secret in ("sam", "alex", "Planted", "marker", "?", "/posts/", "/people/"):
             assert secret not in labels, secret
+
+
+async def test_a_node_with_metrics_and_request_logs_off_federates_without_them(
+    start_node: StartNode, browser: BrowserFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    quiet = {"metrics": False, "request_logging": False, "metrics_token": TOKEN}
+    a = await start_node("Quiet Hosting Trust", **quiet)
+    b = await start_node("Quiet Partner Trust", **quiet)
+    await manage.peer_add(a.directory, b.url)
+    await manage.peer_add(b.directory, a.url)
+    await a.add_user("sam", "carer")
+    await b.add_user("alex", "carer")
+    carers = await manage.subnet_create(a.directory, "carers", "Carers")
+    await share(a, "carers", b)
+    await manage.subnet_add(a.directory, "carers", "sam")
+    await manage.subnet_add(b.directory, carers, "alex")
+    await eventually(lambda: _join_done(a))
+    sam, alex = browser(a), browser(b)
+    await sam.sign_in("sam")
+    await alex.sign_in("alex")
+    await write(alex, carers, "Written where nothing counts requests")
+    await eventually(lambda: shows(sam, carers, "Written where nothing counts requests"))
+
+    async with aiohttp.ClientSession() as http:
+        for node in (a, b):
+            async with http.get(
+                node.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as response:
+                assert response.status == 404  # not there at all, whatever the token
+                assert "X-Request-Id" not in response.headers
+    assert not [r for r in caplog.records if r.name == "aiohttp.access"]
+    assert not [r for r in caplog.records if hasattr(r, "request_id")]
 
 
 async def test_metrics_need_the_configured_bearer_token(start_node: StartNode) -> None:
@@ -165,7 +224,7 @@ async def test_metrics_need_the_configured_bearer_token(start_node: StartNode) -
 
 
 async def test_health_and_readiness_of_a_running_node(start_node: StartNode) -> None:
-    node = await start_node("Healthy")
+    node = await start_node("Healthy", metrics_token=TOKEN)
     assert await get_json(node, "/healthz") == (200, {"status": "alive"})
     status, body = await get_json(node, "/readyz")
     assert status == 200 and body["status"] == "ready"
@@ -193,6 +252,7 @@ async def test_health_and_readiness_of_a_running_node(start_node: StartNode) -> 
 
     await eventually(ready_again)
     assert await get_json(node, "/healthz") == (200, {"status": "alive"})
+    assert value(await scrape(node), "sharon_task_restarts_total", task="delivery") == 1
 
 
 async def test_not_ready_while_a_queued_item_waits_too_long(
@@ -223,3 +283,66 @@ async def test_not_ready_while_a_queued_item_waits_too_long(
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_what_the_worker_process_does_is_counted_on_the_web_process_metrics(
+    start_node: StartNode,
+) -> None:
+    """`sharon serve` on SQLite: a web process answering /metrics, and a worker process beside
+    it processing the inbox; the worker's counts reach the web process through the database."""
+    sender, target = await start_node("Sending Trust"), await start_node("Counting Trust")
+    await peer_all(sender, target)
+    await hand_over(target)
+    served = [spawn(target.directory)]
+    try:
+        await eventually(lambda: answers(target.url), within=60)
+        before = await scrape(target, SERVE_TOKEN)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(5):  # Deletes of posts it never heard of: processed, harmlessly
+                activity = {
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "id": f"{sender.url}/activities/{new_id()}",
+                    "type": "Delete",
+                    "actor": f"{sender.url}/actor",
+                    "object": {"id": f"{sender.url}/posts/{new_id()}", "type": "Tombstone"},
+                }
+                response = await sender.signed_client(http).post(
+                    f"{target.url}/inbox", activity, signer=f"{sender.url}/actor", scheme="rfc9421"
+                )
+                assert response.status == 202
+
+        async def processed_all() -> bool:
+            now = await scrape(target, SERVE_TOKEN)
+            done = moved(
+                before, now, "sharon_queue_items_total", queue="processing", outcome="done"
+            )
+            return done == 5
+
+        await eventually(processed_all, within=30)
+    finally:
+        stop_all(served)
+
+
+def _node_dir(tmp_path: Path, extra: str) -> Path:
+    node = tmp_path / "trust"
+    main(["init", str(node), "--url", "http://127.0.0.1:9", "--name", "Test Trust"])
+    with (node / "sharon.toml").open("a") as config:
+        config.write(extra)
+    return node
+
+
+def test_metrics_and_request_logging_are_on_unless_switched_off(tmp_path: Path) -> None:
+    node = _node_dir(tmp_path, "")
+    on = load(node, environ={})
+    assert on.metrics and on.request_logging
+    off = load(node, environ={"SHARON_METRICS": "false", "SHARON_REQUEST_LOGGING": "False"})
+    assert not off.metrics and not off.request_logging
+    toml = load(_node_dir(tmp_path / "toml", "metrics = false\n"), environ={})
+    assert not toml.metrics and toml.request_logging
+
+
+@pytest.mark.parametrize("given", ['metrics = "off"', "request_logging = 0"])
+def test_an_on_off_setting_takes_only_true_or_false(tmp_path: Path, given: str) -> None:
+    with pytest.raises(SettingsError, match="must be true or false") as raised:
+        load(_node_dir(tmp_path, given + "\n"), environ={})
+    assert given.split(" ")[0] in str(raised.value)

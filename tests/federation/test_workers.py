@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from conftest import StartNode, TestNode, eventually, peer_all
 from sqlalchemy import select
+from test_operations import TOKEN, scrape, value
 
 from actors.clock import utcnow
 from federation.delivery import PLANNING_ATTEMPTS
@@ -79,7 +80,9 @@ async def test_an_exception_handling_one_inbox_item_costs_only_it_until_it_fails
     clock = Clock()
     faults, hits = raising_for("processing", lambda item: "poison" in item.activity_id)
     a = await start_node("Sending Trust")
-    b = await start_node("Receiving Trust", run_workers=False, clock=clock, faults=faults)
+    b = await start_node(
+        "Receiving Trust", run_workers=False, clock=clock, faults=faults, metrics_token=TOKEN
+    )
     await peer_all(a, b)
     sent = [_delete(a), _delete(a, "poison-"), _delete(a)]
     poison = await _between_good_neighbours(a, b, sent)
@@ -99,6 +102,11 @@ async def test_an_exception_handling_one_inbox_item_costs_only_it_until_it_fails
     clock.now += timedelta(days=30)
     assert await processor.run_once() == 0  # failed for good: never taken again
     assert "must not be recorded" not in await b.all_rows_text()
+    # /metrics counts the two done, every failed attempt, and the one final failure.
+    samples = await scrape(b)
+    assert value(samples, "sharon_queue_items_total", queue="processing", outcome="done") == 2
+    assert value(samples, "sharon_queue_items_total", queue="processing", outcome="failed") == 1
+    assert value(samples, "sharon_queue_failed_attempts_total", queue="processing") == MAX_ATTEMPTS
 
 
 async def _between_good_neighbours(

@@ -1,0 +1,34 @@
+"""The node's work counters (`work_count`): added to by every process, read by `/metrics`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import WorkCount
+
+
+async def add_work_counts(s: AsyncSession, counts: Mapping[tuple[str, str], int]) -> None:
+    """Add each `(kind, name)` count to its row, creating the row if new. Rows are written in
+    key order, so two processes adding at once on PostgreSQL cannot deadlock."""
+    if not counts:
+        return
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(WorkCount).values(
+        [{"kind": kind, "name": name, "count": n} for (kind, name), n in sorted(counts.items())]
+    )
+    await s.execute(
+        statement.on_conflict_do_update(
+            index_elements=["kind", "name"],
+            set_={"count": WorkCount.count + statement.excluded.count},
+        )
+    )
+
+
+async def work_counts(s: AsyncSession) -> dict[tuple[str, str], int]:
+    rows = await s.execute(select(WorkCount.kind, WorkCount.name, WorkCount.count))
+    return {(kind, name): int(count) for kind, name, count in rows}
