@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from actors import gdpr, house_rules, invitations, people, profile, resets, totp
+from actors import avatars, gdpr, house_rules, invitations, people, profile, resets, totp
 from actors.errors import Conflict, Invalid, NotPermitted
 from actors.policy import Action, may
 from actors.throttle import Throttled
@@ -183,7 +183,7 @@ async def account(request: web.Request, status: int = 200, **values: Any) -> web
         request,
         "account.html",
         status=status,
-        avatars=profile.AVATARS,
+        avatars=avatars.AVATARS,
         may_erase=may(person.role, Action.ERASE_OWN_ACCOUNT),
         keeps_journal=may(person.role, Action.KEEP_JOURNAL),
         saved=request.query.get("saved") == "1",
