@@ -22,6 +22,7 @@ from storage import details as details_store
 from storage import people as store
 from storage.models import Alert, Person
 
+
 async def update_profile(
     s: AsyncSession,
     ids: LocalIds,
