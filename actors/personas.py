@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import events, screened
+from actors.avatars import chosen
 from actors.errors import NotFound
 from actors.events import EventKind
 from actors.ids import LocalIds
@@ -37,6 +38,10 @@ class Member:
     @property
     def role_tag(self) -> str | None:
         return role_tag(self.person.role)
+
+    @property
+    def avatar(self) -> str | None:
+        return chosen(self.person.avatar)
 
 
 async def member_uri(s: AsyncSession, ids: LocalIds, person_id: str, subnet_uri: str) -> str:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import events, notices, people, personas, sanctions, screened, subnets
+from actors import avatars, events, notices, people, personas, sanctions, screened, subnets
 from actors.errors import Gone, Invalid, NotFound, NotPermitted
 from actors.events import EventKind
 from actors.ids import LocalIds
@@ -55,6 +55,7 @@ class ResolvedContent:
     content: str
     role_tag: str | None = None  # "Clinician", "Staff" or "Volunteer", as the author's home says
     picture: PictureInfo | None = None  # with where its home serves it
+    avatar: str | None = None  # one of actors/avatars.AVATARS, shown from this node's own copy
 
 
 class ContentResolver(Protocol):
@@ -85,6 +86,7 @@ class Entry:
     muted: str | None = None  # why it is collapsed for this reader (actors/controls.py)
     edited: bool = False  # its author changed it after posting (shown on every node)
     picture: PictureInfo | None = None  # shown from /pictures?post=<uri>, never stored away
+    avatar: str | None = None  # the author's built-in avatar (actors/avatars.py), on every node
 
 
 def checked_content(content: str) -> str:
@@ -376,6 +378,7 @@ class Authored:
     author_name: str
     role_tag: str | None = None
     picture: PictureInfo | None = None
+    avatar: str | None = None
 
 
 async def _authored(
@@ -394,7 +397,15 @@ async def _authored(
             persona = await persona_store.persona_for(s, author.id, post.subnet_uri)
             chosen[post.subnet_uri][author.id] = persona
         name = persona.pseudonym or author.pseudonym
-        found.append(Authored(post, ids.member(persona.id), name, role_tag(author.role)))
+        found.append(
+            Authored(
+                post,
+                ids.member(persona.id),
+                name,
+                role_tag(author.role),
+                avatar=avatars.chosen(author.avatar),
+            )
+        )
     return found
 
 
@@ -667,6 +678,7 @@ async def subnet_page(
                 mine=True,
                 held_for_team=True,
                 picture=picture_info(pictures[post.id]) if post.id in pictures else None,
+                avatar=avatars.chosen(person.avatar),
             )
         )
     return await page_of(
@@ -683,7 +695,8 @@ async def local_entries(
     rows: Sequence[tuple[Post, Person]],
     node_name: str,
 ) -> list[Entry]:
-    """Posts written here as `person` sees them in the subnet (names, staff tags, records)."""
+    """Posts written here as `person` sees them in the subnet (names, avatars, staff tags,
+    records)."""
     names = await personas.names_in(s, subnet_uri, [author for _, author in rows])
     in_care = await _records_open_to(s, person)
     chosen = await persona_store.personas_in(s, subnet_uri, [author.id for _, author in rows])
@@ -703,6 +716,7 @@ async def local_entries(
             author_uri=ids.member(chosen[author.id].id) if author.id in chosen else "",
             edited=post.updated is not None,
             picture=picture_info(pictures[post.id]) if post.id in pictures else None,
+            avatar=avatars.chosen(author.avatar),
         )
         for post, author in rows
     ]
@@ -765,6 +779,7 @@ def entries_of(page: Page, resolved: Mapping[str, ResolvedContent]) -> list[Entr
                 author_uri=found.author_uri if found else ref.author_uri,
                 edited=ref.updated is not None,
                 picture=found.picture if found else None,
+                avatar=found.avatar if found else None,
             )
         )
     entries = page.local + remote

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import events, people, screened
+from actors.avatars import AVATARS
 from actors.errors import Invalid, NotFound
 from actors.events import EventKind
 from actors.ids import LocalIds
@@ -20,8 +21,6 @@ from actors.screening import Screener
 from storage import details as details_store
 from storage import people as store
 from storage.models import Alert, Person
-
-AVATARS = ("leaf", "wave", "sun", "mountain", "star", "boat")
 
 
 async def update_profile(
@@ -35,7 +34,8 @@ async def update_profile(
     screener: Screener,
 ) -> Alert | None:
     """Save the avatar, and the pseudonym unless screening flags it: then the old one stays,
-    and the alert raised about the new one is returned (`actors/screened.py`)."""
+    and the alert raised about the new one is returned (`actors/screened.py`). A new avatar
+    is recorded as a `person.updated` event for every subnet (it shows beside every name)."""
     person = await store.person_by_id(s, person_id)
     if person is None:
         raise NotFound("There is no such account.")
@@ -43,7 +43,11 @@ async def update_profile(
         raise Invalid("Choose one of the pictures shown.", "avatar")
     details = await details_store.personal_details(s, person.id)
     pseudonym = people.check_pseudonym(pseudonym, real_name=details.real_name if details else None)
-    person.avatar = avatar or None
+    if (avatar or None) != person.avatar:
+        person.avatar = avatar or None
+        await events.record(
+            s, EventKind.PERSON_UPDATED, {"person_id": person.id, "everywhere": True}, now
+        )
     if pseudonym == person.pseudonym:
         return None
     alert = await screened.screen_name(

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import numbers, personas, posts, subnets
+from actors import avatars, numbers, personas, posts, subnets
 from actors.errors import Invalid
 from actors.ids import LocalIds
 from storage import peers as peer_store
@@ -131,6 +131,7 @@ class Hit:
     author_name: str
     author_home: str
     snippet: list[Segment]
+    avatar: str | None = None  # the author's built-in avatar (actors/avatars.py)
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ async def plan(
                 name,
                 node_name,
                 snippet(text, terms),
+                avatars.chosen(author.avatar),
             )
         )
     mine = await persona_store.personas_of(s, person.id)
@@ -230,6 +232,7 @@ async def merge(s: AsyncSession, plan: Plan, answers: RemoteAnswers) -> Results:
                 content.author_name,
                 plan.peer_names.get(ref.peer_id, ""),
                 snippet(_shown(content.content, summary.numbers, False), plan.terms),
+                content.avatar,
             )
         )
     hits = sorted(plan.local + remote, key=lambda hit: hit.published, reverse=True)

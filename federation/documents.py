@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from actors import avatars
 from actors.ids import LocalIds
 from actors.picture_files import PictureInfo
 from federation.jsonld import CANONICAL_CONTEXT
@@ -69,11 +70,28 @@ def render_instance_actor(ids: LocalIds, keys: NodeKeys, trust_name: str) -> Doc
     }
 
 
+def render_icon(ids: LocalIds, avatar: str) -> Document:
+    """A chosen built-in avatar as an AS2 `icon`: the file this node serves to anyone (every
+    node ships the same six, so a reader shows its own copy of the one `name`d)."""
+    return {
+        "type": "Image",
+        "mediaType": avatars.MEDIA_TYPE,
+        "url": f"{ids.base}{avatars.avatar_path(avatar)}",
+        "name": avatar,
+    }
+
+
 def render_member(
-    ids: LocalIds, keys: NodeKeys, uri: str, name: str, role_tag: str | None = None
+    ids: LocalIds,
+    keys: NodeKeys,
+    uri: str,
+    name: str,
+    role_tag: str | None = None,
+    avatar: str | None = None,
 ) -> Document:
     """A person as one subnet's nodes see them: their opaque persona id, the pseudonym chosen
-    for that subnet, keys, and for staff their role tag ("Clinician", "Staff") — nothing else."""
+    for that subnet, keys, for staff their role tag ("Clinician", "Staff"), and the built-in
+    avatar they chose as `icon` — nothing else."""
     document: Document = {
         "@context": _context(),
         "id": uri,
@@ -86,6 +104,8 @@ def render_member(
     }
     if role_tag:
         document["staffRole"] = role_tag
+    if avatars.chosen(avatar):
+        document["icon"] = render_icon(ids, str(avatar))
     return document
 
 
@@ -149,13 +169,17 @@ def render_note(
     author_name: str,
     role_tag: str | None = None,
     picture: PictureInfo | None = None,
+    *,
+    avatar: str | None = None,
 ) -> Document:
     """A post's content, for a node allowed to read it. Plain text, said so by `mediaType`.
-    The author is their persona as `render_member` gives it (name and role tag, no keys); a
-    picture is an `Image` attachment (`render_image`)."""
+    The author is their persona as `render_member` gives it (name, role tag and avatar, no
+    keys); a picture is an `Image` attachment (`render_image`)."""
     author: Document = {"id": author_uri, "type": "Person", "name": author_name}
     if role_tag:
         author["staffRole"] = role_tag
+    if avatars.chosen(avatar):
+        author["icon"] = render_icon(ids, str(avatar))
     note: Document = {
         "@context": _context(),
         "id": ids.post(post.id),

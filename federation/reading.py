@@ -24,6 +24,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode
 
+from actors.avatars import heard_avatar
 from actors.clock import Clock
 from actors.ids import LocalIds
 from actors.picture_files import FORMATS, PictureInfo
@@ -119,8 +120,24 @@ def contents(
             raise BadAnswer("an item holds control or direction-override characters") from None
         tag = heard_tag(author.get("staffRole")) if isinstance(author, dict) else None
         picture = picture_of(item, peer)
-        results[uri] = ResolvedContent(author_uri, shown, text, tag, picture)
+        avatar = avatar_of(author, peer)
+        results[uri] = ResolvedContent(author_uri, shown, text, tag, picture, avatar)
     return results
+
+
+def _first(value: object) -> object:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def avatar_of(author: object, peer: Peer) -> str | None:
+    """The built-in avatar an author's `icon` names (`documents.render_icon`), when its
+    address is one of ours on the answering node (`actors/avatars.heard_avatar`); any other
+    icon, or none, is no avatar — never an error, and never an address to show."""
+    icon = _first(author.get("icon")) if isinstance(author, dict) else None
+    url = _first(icon.get("url")) if isinstance(icon, dict) else None
+    if isinstance(url, dict):  # a Link: https://www.w3.org/TR/activitystreams-vocabulary/#dfn-link
+        url = url.get("href")
+    return heard_avatar(url, peer.host)
 
 
 def _size(value: object) -> int:

@@ -189,7 +189,9 @@ class FederationRoutes:
         if not visible or member is None:
             raise web.HTTPNotFound(text="no such actor")
         return activity_response(
-            documents.render_member(self.ids, self.keys, uri, member.name, member.role_tag)
+            documents.render_member(
+                self.ids, self.keys, uri, member.name, member.role_tag, member.avatar
+            )
         )
 
     async def group(self, request: web.Request) -> web.StreamResponse:
@@ -265,6 +267,7 @@ class FederationRoutes:
                 found.author_name,
                 found.role_tag,
                 found.picture,
+                avatar=found.avatar,
             )
         )
 
@@ -312,7 +315,13 @@ class FederationRoutes:
             )
         notes = [
             documents.render_note(
-                self.ids, item.post, item.author_uri, item.author_name, item.role_tag, item.picture
+                self.ids,
+                item.post,
+                item.author_uri,
+                item.author_name,
+                item.role_tag,
+                item.picture,
+                avatar=item.avatar,
             )
             for item in readable
         ]

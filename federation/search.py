@@ -29,7 +29,7 @@ from actors.search import Scope
 from federation import documents
 from federation.client import FetchError, SignedClient, preferred_scheme
 from federation.jsonld import MalformedDocument, normalise
-from federation.reading import plain_text
+from federation.reading import avatar_of, plain_text
 from federation.remote import host_of, id_of
 from storage import peers as peer_store
 from storage.engine import Database
@@ -61,7 +61,9 @@ def found_in(document: documents.Document, peer: Peer) -> dict[str, ResolvedCont
         if host_of(item["id"]) != peer.host or not author_uri or host_of(author_uri) != peer.host:
             continue
         name = author.get("name") if isinstance(author, dict) else None
-        found[item["id"]] = ResolvedContent(author_uri, str(name or "Member"), plain_text(item))
+        found[item["id"]] = ResolvedContent(
+            author_uri, str(name or "Member"), plain_text(item), avatar=avatar_of(author, peer)
+        )
     return found
 
 
@@ -131,7 +133,13 @@ async def answer(
         found = await search.search_for_peer(s, ids, peer=peer, scopes=scopes, terms=terms, now=now)
     return [
         documents.render_note(
-            ids, item.post, item.author_uri, item.author_name, item.role_tag, item.picture
+            ids,
+            item.post,
+            item.author_uri,
+            item.author_name,
+            item.role_tag,
+            item.picture,
+            avatar=item.avatar,
         )
         for item in found
     ]

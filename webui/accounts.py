@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from actors import people, profile, totp
+from actors import avatars, people, profile, totp
 from actors.errors import Invalid
 from actors.policy import Action, may
 from webui.context import WEB
@@ -31,7 +31,7 @@ async def account(request: web.Request, status: int = 200, **values: Any) -> web
         request,
         "account.html",
         status=status,
-        avatars=profile.AVATARS,
+        avatars=avatars.AVATARS,
         may_erase=may(person.role, Action.ERASE_OWN_ACCOUNT),
         keeps_journal=may(person.role, Action.KEEP_JOURNAL),
         saved=request.query.get("saved") == "1",

@@ -3,7 +3,8 @@ document (a persona, a Group, a node's instance actor).
 
 Out: a member's persona is sent anew to the nodes of its subnet — and no others — when its
 name changes, whether chosen for that subnet (`persona.updated`) or their usual pseudonym shown
-where they chose none (`person.updated`). When a person erases their account, each of those
+where they chose none (`person.updated`), and to every subnet's nodes when they choose another
+avatar (`person.updated` with `everywhere`). When a person erases their account, each of those
 nodes is told by a Delete of each persona (`person.deleted`), from our instance actor since
 the persona's own key is gone, and drops the document it holds.
 
@@ -50,7 +51,9 @@ ACTOR_TYPES = frozenset({"Application", "Group", "Organization", "Person", "Serv
 
 async def _update_member(s: AsyncSession, ctx: Planning, member: Member) -> Planned:
     ids = ctx.ids
-    document = documents.render_member(ids, ctx.keys, member.uri, member.name, member.role_tag)
+    document = documents.render_member(
+        ids, ctx.keys, member.uri, member.name, member.role_tag, member.avatar
+    )
     activity = documents.render_update(ids, new_id(), actor_uri=member.uri, document=document)
     recipients = await nodes_taking_part(s, ids, member.persona.subnet_uri)
     return [(peer, activity, member.uri) for peer in recipients]
@@ -63,10 +66,11 @@ async def update_for_persona(s: AsyncSession, ctx: Planning, p: Payload, now: da
 
 
 async def update_for_person(s: AsyncSession, ctx: Planning, p: Payload, now: datetime) -> Planned:
-    """A person changed their usual pseudonym: each subnet where it is the name shown hears."""
+    """A person changed their usual pseudonym: each subnet where it is the name shown hears
+    (every subnet, for a new avatar)."""
     planned: Planned = []
     for member in await personas.members_of(s, ctx.ids, p["person_id"]):
-        if member.persona.pseudonym is None:
+        if member.persona.pseudonym is None or p.get("everywhere"):
             planned += await _update_member(s, ctx, member)
     return planned
 

@@ -1,6 +1,7 @@
-"""In real Chromium at 360 px: a carer posts a photo to a shared subnet — first without a
-description, which the form asks for, then with one — and a carer at the partner trust sees
-it, fetched live from home; each page passes axe-core's default rules at both widths."""
+"""In real Chromium at 360 px: a carer chooses a built-in avatar and posts a photo to a shared
+subnet — first without a description, which the form asks for, then with one — and a carer at
+the partner trust sees it, fetched live from home, with the avatar beside the author's name
+(the partner's own copy of it); each page passes axe-core's default rules at both widths."""
 
 from __future__ import annotations
 
@@ -35,6 +36,20 @@ async def choose(page: Page, data: bytes) -> None:
     )
 
 
+async def avatar_shown(page: Page, name: str) -> None:
+    """The author's avatar beside their name: this node's own copy of `name`, loaded."""
+    avatar = page.locator("img.sharon-avatar--author").first
+    await expect(avatar).to_have_attribute("alt", "")
+    source = await avatar.get_attribute("src")
+    assert source is not None and source.startswith(f"/static/avatars/{name}."), source
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('img.sharon-avatar--author');"
+        " return i && i.complete && i.naturalWidth > 0; }",
+        timeout=10_000,
+    )
+    assert await avatar.evaluate("i => [i.width, i.height]") == [32, 32]
+
+
 async def loaded(page: Page, alt: str) -> bool:
     """Whether the picture with this alt text is on the page and its pixels arrived."""
     image = page.get_by_role("img", name=alt)
@@ -60,6 +75,11 @@ async def test_a_picture_posted_in_chromium_is_seen_at_the_partner_trust(
 
     sam = await (await chromium.new_context(viewport=PHONE)).new_page()
     await sign_in(sam, a.url, "sam")
+    await sam.goto(f"{a.url}/account")
+    await sam.get_by_label("Wave").check()
+    await sam.get_by_role("button", name="Save profile").click()
+    await expect(sam.get_by_text("Your profile has been saved")).to_be_visible()
+    await sam.goto(f"{a.url}/")
     await sam.get_by_role("link", name="Carers across the Thames Valley").click()
     await expect(sam.get_by_text("Describe the picture").first).to_be_visible()
     await check_both_widths(sam, axe, "picture-form")
@@ -84,6 +104,7 @@ async def test_a_picture_posted_in_chromium_is_seen_at_the_partner_trust(
         arg=ALT,
         timeout=10_000,
     )
+    await avatar_shown(sam, "wave")
     await check_both_widths(sam, axe, "picture-home")
 
     alex = await (await chromium.new_context(viewport=PHONE)).new_page()
@@ -96,6 +117,7 @@ async def test_a_picture_posted_in_chromium_is_seen_at_the_partner_trust(
         await alex.reload()
     source = await alex.get_by_role("img", name=ALT).get_attribute("src")
     assert source is not None and source.startswith("/pictures?")  # the partner's own address
+    await avatar_shown(alex, "wave")
     await check_both_widths(alex, axe, "picture-partner")
 
     await alex.get_by_role("link", name=ALT).click()  # the full picture, from the partner too
