@@ -89,6 +89,9 @@ async def faces() -> AsyncIterator[FaceFactory]:
         port = node.settings.bind[1]
         for site in list(node.runner.sites):
             await site.stop()
+        server = node.runner.server
+        for kept_alive in list(server.connections if server is not None else ()):
+            kept_alive.force_close()  # a peer's pooled connection would reach the node past its face
         inner = free_port()
         await web.TCPSite(node.runner, "127.0.0.1", inner).start()
         made = Face(node, inner, aiohttp.ClientSession(auto_decompress=True))
