@@ -264,3 +264,41 @@ async def _open_reports(node: TestNode, n: int) -> bool:
     async with node.db.transaction() as s:
         rows = (await s.scalars(select(Report).where(Report.state == "open"))).all()
     return len(rows) == n
+
+
+async def _header_counts(person: Browser, n: int) -> bool:
+    status, page = await person.get("/staff/people")
+    return status == 200 and f"Moderation ({n} waiting)" in page
+
+
+async def test_a_partner_moderators_header_counts_what_waits_at_the_home_without_waiting_on_it(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    """dr-cole on C moderates "carers", hosted on A. Posts held at A were never announced to
+    C, yet the count in the header of his every staff page includes them: his pages answer
+    from what A last said, and ask A again in the background; his queue page, asked live,
+    refreshes it at once. When A cannot be reached his pages still load, and once his queue
+    finds A gone the header counts only what C knows."""
+    a, b, c, subnet, people = await _three_trusts(start_node, browser, premoderation=True)
+    cole = people["dr-cole"]
+    await write(people["alex"], subnet, "Is anyone else up at night? (marker HC1)")
+    alex_post = await b.post_uri("Is anyone else up at night? (marker HC1)")
+    await eventually(lambda: _is(a, alex_post, "held"), within=30)
+    assert await _is(c, alex_post, None)  # C knows nothing of it
+
+    await eventually(lambda: _header_counts(cole, 1), within=30)  # asked of A in the background
+
+    await write(people["sam"], subnet, "Morning all (marker HC2)")
+    assert await _is(a, await a.post_uri("Morning all (marker HC2)"), "held")
+    _, queue = await cole.get("/staff/queue")
+    assert "Moderation (2 waiting)" in queue and queue.count("Waiting for approval") == 2
+    assert await _header_counts(cole, 2)  # the queue's answer counts on the next page at once
+    _, page = await people["dr-ahmed"].get("/staff/people")
+    assert "Moderation (2 waiting)" in page  # the same count at the home
+
+    await a.runner.cleanup()  # A is down: his pages load all the same
+    assert await _header_counts(cole, 2)  # from memory, not waiting on A
+    status, queue = await cole.get("/staff/queue")
+    assert status == 200 and "could not be asked just now" in queue
+    status, page = await cole.get("/staff/people")
+    assert status == 200 and "Moderation (" not in page  # only what C knows: nothing
