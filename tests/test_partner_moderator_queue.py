@@ -9,7 +9,9 @@ B and C; dr-cole on C moderates it.
   rejection's reason reaches its author's trust. When the home cannot be reached, the pages
   say so.
 * Reports made on B are in dr-cole's queue; hiding the post answers them at the home (the
-  response-time figures count it), and the hidden text stays readable to him alone.
+  response-time figures count it) and takes it out of the queue, and the hidden text stays
+  readable to him alone.
+* His header counts what waits at the home too, without a page ever waiting on the home.
 * A partner moderator's warning of a member of another partner, and the home's removal of
   that member, reach her own trust with the reason (and nothing else about her).
 """
@@ -213,15 +215,15 @@ async def test_reports_made_elsewhere_reach_a_partner_moderator_and_hiding_answe
     assert "Reported by 1 member" in queue and "Harmful or triggering for others" in queue
     assert await _act(people["dr-cole"], subnet, "hide", post) == 200
     await eventually(lambda: _open_reports(a, 0), within=30)  # hiding answered the report
-    await eventually(lambda: _is(c, post, "hidden"), within=30)
+    await eventually(lambda: _is(c, post, "withheld"), within=30)  # a moderator hid it
     capsys.readouterr()
     assert await asyncio.to_thread(main, ["moderation", "times", str(a.directory)]) == 0
     assert "answered=1" in capsys.readouterr().out
 
-    _, queue = await people["dr-cole"].get("/staff/queue")
-    assert "Reported by" not in queue and "Reported and hidden" in queue
+    _, queue = await people["dr-cole"].get("/staff/queue")  # the hide was the review
+    assert "Reported by" not in queue and "Nothing is waiting." in queue
     _, page = await people["dr-cole"].get(_moderation_page(subnet))
-    assert "marker PR1" in page and "Hidden after reports" in page  # read from A, for him
+    assert "marker PR1" in page and "Hidden by a moderator" in page  # read from A, for him
     assert not await shows(people["jo"], subnet, "marker PR1")
     jo = await c.member_uri("jo", subnet)
     assert await _served(c, a, post, jo) == []

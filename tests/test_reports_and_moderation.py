@@ -4,7 +4,8 @@ A hosts "carers", shared with B and C. Members on B and C report a post written 
 third report hides it on A, B and C; a moderator from partner C removes it with a reason, and
 the home erases it everywhere. Refusals: a member who is not a moderator, a node that is not a
 partner, and a partner's moderator of another subnet each get a clear refusal for every
-moderator action, and nothing changes.
+moderator action, and nothing changes. Whatever the home decides closes the reports on every
+trust that holds them, with the outcome; a post a moderator hid does not wait in the queue.
 """
 
 from __future__ import annotations
