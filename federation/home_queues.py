@@ -14,11 +14,11 @@ must not wait on a partner: a page load never makes a remote request. So every a
 also kept in memory, per moderator and subnet, and `recent` (the header's) answers from
 there at once: an answer younger than `fresh` seconds as is; an older one (up to `keep`
 seconds) still counts while one background ask per moderator and subnet, at most once per
-`fresh` seconds whatever came of the last, refreshes it for the next page. A bounded fetch
-on each page load was the alternative; it would still cost every page up to its time limit
-whenever a home is slow or down. The queue page and the subnet's moderation page always ask
-live (and refresh the memory), so what a moderator acts on is never stale; nothing is ever
-written to disk.
+`fresh` seconds whatever came of the last (and allowed `background_timeout`, as no page waits
+on it), refreshes it for the next page. A bounded fetch on each page load was the alternative;
+it would still cost every page up to its time limit whenever a home is slow or down. The
+queue page and the subnet's moderation page always ask live (and refresh the memory), so
+what a moderator acts on is never stale; nothing is ever written to disk.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from storage.models import Peer
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 3.0
+BACKGROUND_TIMEOUT = 20.0  # nobody waits on a background ask: a slow home still answers
 FRESH_SECONDS = 30.0
 KEEP_SECONDS = 300.0
 
@@ -125,6 +126,7 @@ class LiveHomeQueues:
     ids: LocalIds
     client: SignedClient
     timeout: float = DEFAULT_TIMEOUT
+    background_timeout: float = BACKGROUND_TIMEOUT
     fresh: float = FRESH_SECONDS
     keep: float = KEEP_SECONDS
     monotonic: Callable[[], float] = time.monotonic
@@ -133,7 +135,12 @@ class LiveHomeQueues:
     _refreshing: set[asyncio.Task[object]] = field(default_factory=set)
 
     async def waiting(self, asks: Sequence[home_queue.Ask]) -> Mapping[str, Sequence[AtHome]]:
-        answered = await self._waiting(asks)
+        return await self._remember(asks, self.timeout)
+
+    async def _remember(
+        self, asks: Sequence[home_queue.Ask], within: float
+    ) -> Mapping[str, Sequence[AtHome]]:
+        answered = await self._waiting(asks, within)
         now = self.monotonic()
         for ask in asks:
             self._tried[ask] = now
@@ -159,7 +166,9 @@ class LiveHomeQueues:
                 stale.append(ask)
                 self._tried[ask] = now
         if stale:
-            task: asyncio.Task[object] = asyncio.create_task(self.waiting(stale))
+            task: asyncio.Task[object] = asyncio.create_task(
+                self._remember(stale, self.background_timeout)
+            )
             self._refreshing.add(task)
             task.add_done_callback(self._refreshed)
         return found
@@ -181,7 +190,9 @@ class LiveHomeQueues:
             task.cancel()
         await asyncio.gather(*self._refreshing, return_exceptions=True)
 
-    async def _waiting(self, asks: Sequence[home_queue.Ask]) -> Mapping[str, Sequence[AtHome]]:
+    async def _waiting(
+        self, asks: Sequence[home_queue.Ask], within: float
+    ) -> Mapping[str, Sequence[AtHome]]:
         homes: list[tuple[home_queue.Ask, Peer]] = []
         async with self.db.transaction() as s:
             for ask in asks:
@@ -190,17 +201,17 @@ class LiveHomeQueues:
                 if group is not None and group.kind == "Group" and peer is not None:
                     if peer.state != "removed":
                         homes.append((ask, peer))
-        answers = await asyncio.gather(*(self._ask(ask, peer) for ask, peer in homes))
+        answers = await asyncio.gather(*(self._ask(ask, peer, within) for ask, peer in homes))
         return {
             ask.subnet_uri: answer
             for (ask, _), answer in zip(homes, answers, strict=True)
             if answer is not None
         }
 
-    async def _ask(self, ask: home_queue.Ask, peer: Peer) -> list[AtHome] | None:
+    async def _ask(self, ask: home_queue.Ask, peer: Peer, within: float) -> list[AtHome] | None:
         url = f"{ask.subnet_uri}/queue?for={quote(ask.reader_uri, safe='')}"
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(within):
                 document = await self.client.get_json(
                     url, signer=self.ids.instance, scheme=preferred_scheme(peer.signature_schemes)
                 )
