@@ -1,7 +1,8 @@
 """What waits for a moderator in one subnet: posts held for approval or hidden after reports
 (text for ours, references to resolve live for others'), what each was reported for, and who
-is suspended. For a subnet hosted elsewhere, what its home answered is merged in
-(`actors/home_queue.py`). Nothing here changes anything."""
+is suspended; and, apart, posts a moderator hid (nothing waits: they can be shown again). For
+a subnet hosted elsewhere, what its home answered is merged in (`actors/home_queue.py`).
+Nothing here changes anything."""
 
 from __future__ import annotations
 
