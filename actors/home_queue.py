@@ -60,10 +60,12 @@ class HomeQueues(Protocol):
         """By subnet URI; a home that cannot be reached, or refuses, is simply absent."""
         ...
 
-    def recent(self, asks: Sequence[Ask]) -> Mapping[str, Sequence[AtHome]]:
+    def recent(
+        self, asks: Sequence[Ask], *, refresh: bool = True
+    ) -> Mapping[str, Sequence[AtHome]]:
         """What the homes last answered for these asks, from memory and without waiting (for
         the count in every staff page's header); asks not answered lately are absent, and
-        are asked again in the background for the next page."""
+        (with `refresh`) are asked again in the background for the next page."""
         ...
 
 

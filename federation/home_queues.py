@@ -151,7 +151,9 @@ class LiveHomeQueues:
                 self._answers[ask] = (now, list(answer))
         return answered
 
-    def recent(self, asks: Sequence[home_queue.Ask]) -> Mapping[str, Sequence[AtHome]]:
+    def recent(
+        self, asks: Sequence[home_queue.Ask], *, refresh: bool = True
+    ) -> Mapping[str, Sequence[AtHome]]:
         now = self.monotonic()
         self._forget(now)
         found: dict[str, Sequence[AtHome]] = {}
@@ -160,8 +162,10 @@ class LiveHomeQueues:
             if (entry := self._answers.get(ask)) is not None:
                 found[ask.subnet_uri] = entry[1]
             tried = self._tried.get(ask)
-            if (entry is None or now - entry[0] >= self.fresh) and (
-                tried is None or now - tried >= self.fresh
+            if (
+                refresh
+                and (entry is None or now - entry[0] >= self.fresh)
+                and (tried is None or now - tried >= self.fresh)
             ):
                 stale.append(ask)
                 self._tried[ask] = now

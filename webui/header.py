@@ -20,6 +20,10 @@ from webui.context import (
 )
 from webui.security import STATIC_PREFIXES, Handler
 
+ASKING_LIVE = ("/staff/queue", "/moderate")
+"""Pages that ask partner subnets' homes live themselves (refreshing what the header counts):
+their header starts no background ask of its own."""
+
 
 @web.middleware
 async def header_counts(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -36,7 +40,8 @@ async def header_counts(request: web.Request, handler: Handler) -> web.StreamRes
             if person.role in STAFF:
                 request[ALERTS_UNREAD] = await alerts.unread_count(s, person)
                 asks = await queue.home_asks(s, ctx.ids, person)
-                at_home = ctx.home_queues.recent(asks) if asks else {}
+                refresh = request.path not in ASKING_LIVE
+                at_home = ctx.home_queues.recent(asks, refresh=refresh) if asks else {}
                 waiting = await queue.items(
                     s, ctx.ids, person=person, now=ctx.clock(), at_home=at_home
                 )
