@@ -5,7 +5,8 @@ that home (`actors/moderation.py`), and what waits for them is known there: post
 pre-moderation or hidden after reports, and open reports. Their own node knows only part of
 it (a held post is announced to nobody), so it asks the home live, with a signed request
 naming them (`federation/home_queues.py`), each time they open their queue or the subnet's
-moderation page, and keeps the answer only for that page. The home answers only for a
+moderation page, and keeps the answer only in memory, briefly, for the count in the header
+of their other pages. The home answers only for a
 moderator of that very subnet on the asking node, with post URIs, states, times and report
 reason codes: never who reported, never any text (each post's text comes from its own home,
 which serves a held or hidden post to a moderator of its subnet only; `actors/posts.py`).
@@ -57,6 +58,14 @@ class HomeQueues(Protocol):
 
     async def waiting(self, asks: Sequence[Ask]) -> Mapping[str, Sequence[AtHome]]:
         """By subnet URI; a home that cannot be reached, or refuses, is simply absent."""
+        ...
+
+    def recent(
+        self, asks: Sequence[Ask], *, refresh: bool = True
+    ) -> Mapping[str, Sequence[AtHome]]:
+        """What the homes last answered for these asks, from memory and without waiting (for
+        the count in every staff page's header); asks not answered lately are absent, and
+        (with `refresh`) are asked again in the background for the next page."""
         ...
 
 

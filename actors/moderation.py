@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import events, notices, personas, sanctions, threads
+from actors import events, notices, personas, report_outcomes, sanctions, threads
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.events import EventKind
 from actors.ids import LocalIds
@@ -29,11 +29,13 @@ from actors.membership import require_moderator
 from actors.policy import Action, may
 from actors.posts import subnet_of_known
 from storage import audit, reactions
-from storage import moderation as moderation_store
 from storage import posts as store
 from storage import subnets as subnet_store
 from storage.models import Person, Post, PostRef
 
+WITHHELD = "withheld"
+"""A post a moderator hid on purpose: that was the review, so nothing waits (hidden after
+reports, `hidden`, waits until a moderator looks; either can be shown again)."""
 POST_ACTIONS = ("hide", "show", "remove")
 MEMBER_ACTIONS = ("warn", "suspend", "lift")
 ACTIONS = POST_ACTIONS + MEMBER_ACTIONS
@@ -80,7 +82,7 @@ async def decide(
     await require_moderator(s, ids, moderator, subnet_uri)
     post, ref = await _target(s, ids, subnet_uri, object_uri)
     row = post or ref
-    if row is None or row.moderation_state not in ("held", "hidden"):
+    if row is None or row.moderation_state not in ("held", "hidden", WITHHELD):
         raise NotFound("There is no such post waiting for moderation.")
     who = ids.person(moderator.id)
     if approve:
@@ -184,9 +186,9 @@ async def apply(
     """Do a moderator's action at the subnet's home (the caller checked who may)."""
     if action in POST_ACTIONS:
         post, ref = await _target(s, ids, subnet_uri, target)
-        if action == "hide":  # a moderator's decision: the reports are answered
-            await _hide(s, ids, post=post, ref=ref, object_uri=target, now=now)
-            await moderation_store.review_reports(s, target, now)
+        if action == "hide":  # a moderator's decision: it answers the reports
+            await _hide(s, ids, post=post, ref=ref, object_uri=target, state=WITHHELD, now=now)
+            await report_outcomes.settle(s, object_uri=target, outcome="hidden", now=now)
         elif action == "show":
             await _show(s, ids, post=post, ref=ref, object_uri=target, who=who, now=now)
         else:
@@ -243,22 +245,26 @@ async def _hide(
     post: Post | None,
     ref: PostRef | None,
     object_uri: str,
+    state: str,
     now: datetime,
 ) -> None:
+    """Hide a post everywhere: `hidden` after reports (waits for a moderator) or `WITHHELD` by
+    a moderator. Every node hears which (a held post, never announced, needs no hiding
+    elsewhere); reports never undo a moderator's decision."""
     row = post or ref
     assert row is not None
-    if row.moderation_state == "hidden":
-        return
     was = row.moderation_state
-    row.moderation_state = "hidden"
-    if was == "visible":  # what was never announced needs no hiding elsewhere
+    if was == state or (was == WITHHELD and state == "hidden"):
+        return
+    row.moderation_state = state
+    if was in ("visible", "hidden"):
         await events.record(
             s,
             EventKind.MODERATION_HIDDEN,
-            {"object_uri": object_uri, "subnet_uri": row.subnet_uri},
+            {"object_uri": object_uri, "subnet_uri": row.subnet_uri, "state": state},
             now,
         )
-    if post is not None:
+    if post is not None and was == "visible":
         await tell_author(s, ids, post=post, kind="held", reason="", now=now)
 
 
@@ -270,7 +276,7 @@ async def hide_automatically(
     if subnet_uri is None:
         return
     post, ref = await _target(s, ids, subnet_uri, object_uri)
-    await _hide(s, ids, post=post, ref=ref, object_uri=object_uri, now=now)
+    await _hide(s, ids, post=post, ref=ref, object_uri=object_uri, state="hidden", now=now)
     await audit.record(s, at=now, who="reports", action="moderation.hide", target=object_uri)
 
 
@@ -301,7 +307,7 @@ async def _show(
         )
     if post is not None and post.updated is not None:  # an approved edit: caches refetch
         await events.record(s, EventKind.POST_UPDATED, {"post_id": post.id}, now)
-    await moderation_store.review_reports(s, object_uri, now)
+    await report_outcomes.settle(s, object_uri=object_uri, outcome="shown", now=now)
     if post is not None and was == "held":
         await tell_author(s, ids, post=post, kind="approved", reason="", now=now)
 
@@ -318,10 +324,9 @@ async def _remove(
     now: datetime,
     kind: str = "removed",
 ) -> None:
-    await notices.tell_reporters(s, object_uri=object_uri, now=now)
-    await moderation_store.review_reports(s, object_uri, now)
+    await report_outcomes.settle(s, object_uri=object_uri, outcome="removed", now=now)
     if post is not None:
-        await threads.erase(s, ids, post=post, now=now, who=who)
+        await threads.erase(s, ids, post=post, now=now, who=who, outcome="removed")
         await tell_author(s, ids, post=post, kind=kind, reason=reason, now=now)
         return
     assert ref is not None

@@ -10,14 +10,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import events, personas
+from actors import events, personas, report_outcomes
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.events import EventKind
 from actors.ids import LocalIds
-from actors.moderation import ACTIONS, apply, sanction_here, tell_author
+from actors.moderation import ACTIONS, WITHHELD, apply, sanction_here, tell_author
 from actors.posts import subnet_of_known
 from storage import audit
-from storage import moderation as moderation_store
 from storage import peers as peer_store
 from storage import posts as store
 from storage import subnets as subnet_store
@@ -35,9 +34,18 @@ async def _home_says(s: AsyncSession, peer: Peer, subnet_uri: str) -> None:
 
 
 async def shown_by_home(
-    s: AsyncSession, ids: LocalIds, *, peer: Peer, object_uri: str, hidden: bool, now: datetime
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    peer: Peer,
+    object_uri: str,
+    hidden: bool,
+    now: datetime,
+    by_moderator: bool = False,
 ) -> None:
-    """A subnet's home hid a post (or showed it again): the same here."""
+    """A subnet's home hid a post (or showed it again): the same here. Showing it, or hiding
+    it `by_moderator` (not after reports), was a moderator's review: our open reports of it
+    are closed with that outcome, and our reporters told as at the home."""
     subnet_uri = await subnet_of_known(s, ids, object_uri)
     if subnet_uri is None:
         raise NotFound("That post is not known here.")
@@ -48,10 +56,15 @@ async def shown_by_home(
     if row is None:
         raise NotFound("That post is not known here.")
     was = row.moderation_state
-    if not (hidden and was == "held"):  # an edit held here stays held until approved
-        row.moderation_state = "hidden" if hidden else "visible"
-    if not hidden:  # the home reviewed it: reports made here are settled too
-        await moderation_store.review_reports(s, object_uri, now)
+    if not hidden:
+        row.moderation_state = "visible"
+    elif by_moderator:
+        row.moderation_state = WITHHELD
+    elif was not in ("held", WITHHELD):  # an edit held here stays held until approved
+        row.moderation_state = "hidden"
+    if by_moderator or not hidden:
+        outcome: report_outcomes.Outcome = "hidden" if hidden else "shown"
+        await report_outcomes.settle(s, object_uri=object_uri, outcome=outcome, now=now)
     if post is not None and not hidden and was == "held":
         await tell_author(s, ids, post=post, kind="approved", reason="", now=now)
     elif post is not None and hidden and was == "visible":
@@ -155,6 +168,6 @@ async def edited_elsewhere(
         await events.record(
             s,
             EventKind.MODERATION_HIDDEN,
-            {"object_uri": object_uri, "subnet_uri": ref.subnet_uri},
+            {"object_uri": object_uri, "subnet_uri": ref.subnet_uri, "state": "held"},
             now,
         )

@@ -1,7 +1,8 @@
 """What waits for a moderator in one subnet: posts held for approval or hidden after reports
 (text for ours, references to resolve live for others'), what each was reported for, and who
-is suspended. For a subnet hosted elsewhere, what its home answered is merged in
-(`actors/home_queue.py`). Nothing here changes anything."""
+is suspended; and, apart, posts a moderator hid (nothing waits: they can be shown again). For
+a subnet hosted elsewhere, what its home answered is merged in (`actors/home_queue.py`).
+Nothing here changes anything."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.errors import NotPermitted
 from actors.home_queue import AtHome
 from actors.ids import LocalIds
-from actors.moderation import may_moderate
+from actors.moderation import WITHHELD, may_moderate
 from actors.picture_files import PictureInfo
 from actors.posts import RefToResolve, picture_info
 from storage import moderation as moderation_store
@@ -43,6 +44,8 @@ class Waiting:
 
     held: list[Held] = field(default_factory=list)
     refs: list[RefToResolve] = field(default_factory=list)
+    withheld: list[Held] = field(default_factory=list)  # ours a moderator hid: nothing waits
+    withheld_refs: list[RefToResolve] = field(default_factory=list)  # others' they hid
     states: dict[str, str] = field(default_factory=dict)
     reports: dict[str, list[str]] = field(default_factory=dict)
     suspended: set[str] = field(default_factory=set)
@@ -75,6 +78,7 @@ async def waiting(
         found.states[ref.object_uri] = ref.moderation_state
     for report in await moderation_store.open_reports(s, [subnet_uri]):
         found.reports.setdefault(report.object_uri, []).append(report.reason)
+    await _withheld(s, ids, found, subnet_uri)
     if at_home is not None:
         await _from_home(s, ids, found, subnet_uri, at_home)
     for uri in found.reports:  # reported, still shown: the moderator decides
@@ -91,7 +95,8 @@ async def waiting(
         elif known is not None and known.moderation_state == "visible":
             found.refs.append(RefToResolve(uri, known.peer_id, known.subnet_uri))
             found.states[uri] = "visible"
-    local = {post_id: item.uri for item in found.held if (post_id := ids.post_id(item.uri))}
+    ours = found.held + found.withheld
+    local = {post_id: item.uri for item in ours if (post_id := ids.post_id(item.uri))}
     for post_id, row in (await picture_store.described(s, list(local))).items():
         found.pictures[local[post_id]] = picture_info(row)
     found.suspended = {
@@ -100,6 +105,19 @@ async def waiting(
         if row.kind == "suspended"
     }
     return found
+
+
+async def _withheld(s: AsyncSession, ids: LocalIds, found: Waiting, subnet_uri: str) -> None:
+    """Posts a moderator hid: not waiting, listed apart so they can be shown again."""
+    for post in await moderation_store.hidden_posts(s, [subnet_uri], (WITHHELD,)):
+        author = await people_store.person_by_id(s, post.author_id)
+        name = author.pseudonym if author else "A member"
+        uri = ids.post(post.id)
+        found.withheld.append(Held(uri, name, post.content, True, post.published))
+        found.states[uri] = WITHHELD
+    for ref in await moderation_store.hidden_refs(s, [subnet_uri], (WITHHELD,)):
+        found.withheld_refs.append(RefToResolve(ref.object_uri, ref.peer_id, ref.subnet_uri))
+        found.states[ref.object_uri] = WITHHELD
 
 
 async def _from_home(

@@ -462,7 +462,7 @@ async def moderated_to_confirm(
     node knows: hosted elsewhere, and not by the asking `peer`."""
     found = set()
     for post, _ in await store.posts_with_authors(s, post_ids):
-        if post.moderation_state in ("held", "hidden") and post.subnet_uri not in found:
+        if post.moderation_state in ("held", "hidden", "withheld") and post.subnet_uri not in found:
             if ids.subnet_slug(post.subnet_uri) is None and not await _home_of(
                 s, post.subnet_uri, peer
             ):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import events, notices, personas, screened, subnets
+from actors import events, notices, personas, report_outcomes, screened, subnets
 from actors.errors import NotFound, NotPermitted
 from actors.events import EventKind
 from actors.ids import LocalIds
@@ -124,13 +124,22 @@ async def delete_post(
     await erase(s, ids, post=post, now=now, who=ids.person(person.id))
 
 
-async def erase(s: AsyncSession, ids: LocalIds, *, post: Post, now: datetime, who: str) -> None:
-    """Erase a post's text; partners hear of it, unless screening held it since it was
+async def erase(
+    s: AsyncSession,
+    ids: LocalIds,
+    *,
+    post: Post,
+    now: datetime,
+    who: str,
+    outcome: report_outcomes.Outcome = "deleted",
+) -> None:
+    """Erase a post's text (`outcome` closes its reports: its author deleted it, or a
+    moderator removed it); partners hear of it, unless screening held it since it was
     written (they never knew of it)."""
     never_left = post.moderation_state == screened.SCREENED and not post.left_home
     await store.tombstone(s, post, now)
     await reactions.drop_reactions_to(s, ids.post(post.id))
-    await notices.tell_reporters(s, object_uri=ids.post(post.id), now=now)
+    await report_outcomes.settle(s, object_uri=ids.post(post.id), outcome=outcome, now=now)
     if not never_left:
         await events.record(
             s,
@@ -167,6 +176,7 @@ async def remove_reference(
         return
     await store.delete_ref(s, object_uri)
     await reactions.drop_reactions_to(s, object_uri)
+    await report_outcomes.settle(s, object_uri=object_uri, outcome="removed", now=now)
     await events.record(
         s, EventKind.REF_REMOVED, {"object_uri": object_uri, "subnet_uri": ref.subnet_uri}, now
     )
@@ -201,12 +211,16 @@ async def object_deleted(
             raise NotPermitted("Only an object's home or its subnet's home can delete it.")
         await _moderate_here(s, ids, post=post, object_uri=object_uri, who=actor_uri, now=now)
         return [object_uri]
+    # A subnet's home other than the post's own removed it; else its author deleted it.
+    outcome: report_outcomes.Outcome = (
+        "removed" if from_subnet_home and not from_home else "deleted"
+    )
     if ref is not None:
         await store.delete_ref(s, object_uri)
-        await notices.tell_reporters(s, object_uri=object_uri, now=now)
+        await report_outcomes.settle(s, object_uri=object_uri, outcome=outcome, now=now)
     await reactions.drop_reactions_to(s, object_uri)
     if post is not None and post.deleted_at is None and from_subnet_home:
-        await erase(s, ids, post=post, now=now, who=peer.instance_actor)
+        await erase(s, ids, post=post, now=now, who=peer.instance_actor, outcome=outcome)
     await events.record(
         s,
         EventKind.ERASURE_ACKNOWLEDGED,
@@ -232,7 +246,7 @@ async def _moderate_here(
     """Apply a granted moderator's removal at the subnet's home, which announces it."""
     if post is not None:
         if post.deleted_at is None:
-            await erase(s, ids, post=post, now=now, who=who)
+            await erase(s, ids, post=post, now=now, who=who, outcome="removed")
         return
     await remove_reference(s, ids, person=None, object_uri=object_uri, now=now)
     await audit.record(s, at=now, who=who, action="moderation.delete", target=object_uri)

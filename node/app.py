@@ -159,6 +159,7 @@ async def create_app(
         trace_configs=[*trace_configs, *([metrics.trace_config()] if settings.metrics else [])],
     )
     client = SignedClient(http, keys, clock)
+    home_queues = LiveHomeQueues(db, ids, client)  # what waits at partner subnets' homes
     limiter = PeerRateLimiter(settings.peer_requests_per_second, settings.peer_request_burst)
     directory = Directory(db, client, ids, clock, limiter, settings.data_dir)
     writer = InboxWriter(db)
@@ -291,7 +292,7 @@ async def create_app(
                 partner_figures=LivePartnerFigures(db, ids, client),
                 survey=settings.survey,
                 peering=LivePeering(db, http, ids, clock, directory.peers),
-                home_queues=LiveHomeQueues(db, ids, client),
+                home_queues=home_queues,
                 report_thresholds=thresholds,
                 site_pages=settings.site_pages,
                 library=library_service,
@@ -340,7 +341,7 @@ async def create_app(
         await supervisor.stop(SHUTDOWN_STEP)  # a stop must never hang for good
         if settings.metrics:
             await _write_last_counts(db, counts)
-        for step in (shared.notices.stop(), http.close(), db.close()):
+        for step in (shared.notices.stop(), home_queues.close(), http.close(), db.close()):
             try:
                 async with asyncio.timeout(SHUTDOWN_STEP):
                     await step

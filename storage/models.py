@@ -640,6 +640,8 @@ class Report(Base):
     state: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime]
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What was decided (actors/report_outcomes.py), wherever the decision was heard.
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Sanction(Base):

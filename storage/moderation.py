@@ -69,10 +69,15 @@ async def reports_of(s: AsyncSession, object_uri: str) -> Sequence[Report]:
     ).all()
 
 
-async def review_reports(s: AsyncSession, object_uri: str, now: datetime) -> None:
-    for report in await reports_of(s, object_uri):
-        if report.state == "open":
-            report.state, report.reviewed_at = "reviewed", now
+async def open_reports_of(s: AsyncSession, object_uri: str) -> Sequence[Report]:
+    return [report for report in await reports_of(s, object_uri) if report.state == "open"]
+
+
+async def review_reports(
+    s: AsyncSession, object_uri: str, now: datetime, outcome: str | None = None
+) -> None:
+    for report in await open_reports_of(s, object_uri):
+        report.state, report.reviewed_at, report.outcome = "reviewed", now, outcome
 
 
 async def add_sanction(s: AsyncSession, sanction: Sanction) -> Sanction:
@@ -125,7 +130,13 @@ async def sanction_by_id(s: AsyncSession, sanction_id: str) -> Sanction | None:
     return await s.get(Sanction, sanction_id)
 
 
-async def hidden_posts(s: AsyncSession, subnet_uris: Sequence[str]) -> Sequence[Post]:
+WAITING = ("held", "hidden")
+"""Moderation states that wait for a moderator (a post a moderator hid, `withheld`, does not)."""
+
+
+async def hidden_posts(
+    s: AsyncSession, subnet_uris: Sequence[str], states: Sequence[str] = WAITING
+) -> Sequence[Post]:
     if not subnet_uris:
         return []
     return (
@@ -133,7 +144,7 @@ async def hidden_posts(s: AsyncSession, subnet_uris: Sequence[str]) -> Sequence[
             select(Post)
             .where(
                 Post.subnet_uri.in_(subnet_uris),
-                Post.moderation_state.in_(("held", "hidden")),
+                Post.moderation_state.in_(states),
                 Post.deleted_at.is_(None),
             )
             .order_by(Post.published)
@@ -141,7 +152,9 @@ async def hidden_posts(s: AsyncSession, subnet_uris: Sequence[str]) -> Sequence[
     ).all()
 
 
-async def hidden_refs(s: AsyncSession, subnet_uris: Sequence[str]) -> Sequence[PostRef]:
+async def hidden_refs(
+    s: AsyncSession, subnet_uris: Sequence[str], states: Sequence[str] = WAITING
+) -> Sequence[PostRef]:
     if not subnet_uris:
         return []
     return (
@@ -149,7 +162,7 @@ async def hidden_refs(s: AsyncSession, subnet_uris: Sequence[str]) -> Sequence[P
             select(PostRef)
             .where(
                 PostRef.subnet_uri.in_(subnet_uris),
-                PostRef.moderation_state.in_(("held", "hidden")),
+                PostRef.moderation_state.in_(states),
             )
             .order_by(PostRef.received_at)
         )

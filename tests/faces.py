@@ -91,7 +91,7 @@ async def faces() -> AsyncIterator[FaceFactory]:
             await site.stop()
         server = node.runner.server
         for kept_alive in list(server.connections if server is not None else ()):
-            kept_alive.force_close()  # a peer's pooled connection would reach the node past its face
+            kept_alive.force_close()  # else a peer's pooled connection bypasses the face
         inner = free_port()
         await web.TCPSite(node.runner, "127.0.0.1", inner).start()
         made = Face(node, inner, aiohttp.ClientSession(auto_decompress=True))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from conftest import _database_url, _drop_databases
-from sqlalchemy import inspect
+from sqlalchemy import String, column, insert, inspect, select, table
 
 from storage.engine import Database
 from storage.migrate import alembic_config, upgrade
+from storage.models import Peer, PostRef, UTCDateTime
 
 NEW_TABLES = {"invitation", "sign_in_throttle", "recovery_code", "password_reset"}
 
@@ -94,5 +96,98 @@ async def test_journal_migration_upgrades_downgrades_and_upgrades_again(tmp_path
         assert not tables & await _tables(url)
         await asyncio.to_thread(upgrade, url)
         assert tables <= await _tables(url)
+    finally:
+        await _drop_databases(created)
+
+
+_REPORT = table(
+    "report",
+    column("id", String),
+    column("object_uri", String),
+    column("subnet_uri", String),
+    column("reason", String),
+    column("note", String),
+    column("reporter_key", String),
+    column("state", String),
+    column("created_at", UTCDateTime(timezone=True)),
+)
+
+
+async def _refs_and_outcomes(url: str) -> tuple[dict[str, str], set[str]]:
+    db = Database.connect(url)
+    try:
+        async with db.transaction() as s:
+            states = {r.object_uri: r.moderation_state for r in await s.scalars(select(PostRef))}
+            columns = await s.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync.connection()).get_columns("report")}
+            )
+        return states, columns
+    finally:
+        await db.close()
+
+
+async def test_report_outcomes_migration_marks_posts_a_moderator_hid_and_goes_back(
+    tmp_path: Path,
+) -> None:
+    """Before it, a hidden post whose reports were all reviewed was one a moderator hid: it
+    becomes `withheld` (no longer waiting); one hidden by open reports still waits."""
+    created: list[str] = []
+    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    now = datetime.now(UTC)
+    try:
+        await asyncio.to_thread(upgrade, url, "work_counts_0020")
+        db = Database.connect(url)
+        try:
+            async with db.transaction() as s:
+                peer = Peer(
+                    url="https://b.example",
+                    host="b.example",
+                    name="B",
+                    instance_actor="https://b.example/actor",
+                    shared_inbox="https://b.example/inbox",
+                    key_fingerprint="x",
+                    added_at=now,
+                )
+                s.add(peer)
+                await s.flush()
+                for name in ("decided", "waiting"):
+                    s.add(
+                        PostRef(
+                            object_uri=f"https://b.example/posts/{name}",
+                            subnet_uri="https://a.example/subnets/s",
+                            author_uri="https://b.example/members/m",
+                            peer_id=peer.id,
+                            moderation_state="hidden",
+                            published=now,
+                            received_at=now,
+                        )
+                    )
+                await s.flush()
+                for name, state in (("decided", "reviewed"), ("waiting", "open")):
+                    await s.execute(
+                        insert(_REPORT).values(
+                            id=name,
+                            object_uri=f"https://b.example/posts/{name}",
+                            subnet_uri="https://a.example/subnets/s",
+                            reason="harmful",
+                            note="",
+                            reporter_key=name,
+                            state=state,
+                            created_at=now,
+                        )
+                    )
+        finally:
+            await db.close()
+        await asyncio.to_thread(upgrade, url)
+        states, columns = await _refs_and_outcomes(url)
+        assert states == {
+            "https://b.example/posts/decided": "withheld",
+            "https://b.example/posts/waiting": "hidden",
+        }
+        assert "outcome" in columns
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "work_counts_0020")
+        states, columns = await _refs_and_outcomes(url)
+        assert set(states.values()) == {"hidden"} and "outcome" not in columns
+        await asyncio.to_thread(upgrade, url)
     finally:
         await _drop_databases(created)

@@ -9,7 +9,9 @@ B and C; dr-cole on C moderates it.
   rejection's reason reaches its author's trust. When the home cannot be reached, the pages
   say so.
 * Reports made on B are in dr-cole's queue; hiding the post answers them at the home (the
-  response-time figures count it), and the hidden text stays readable to him alone.
+  response-time figures count it) and takes it out of the queue, and the hidden text stays
+  readable to him alone.
+* His header counts what waits at the home too, without a page ever waiting on the home.
 * A partner moderator's warning of a member of another partner, and the home's removal of
   that member, reach her own trust with the reason (and nothing else about her).
 """
@@ -213,15 +215,15 @@ async def test_reports_made_elsewhere_reach_a_partner_moderator_and_hiding_answe
     assert "Reported by 1 member" in queue and "Harmful or triggering for others" in queue
     assert await _act(people["dr-cole"], subnet, "hide", post) == 200
     await eventually(lambda: _open_reports(a, 0), within=30)  # hiding answered the report
-    await eventually(lambda: _is(c, post, "hidden"), within=30)
+    await eventually(lambda: _is(c, post, "withheld"), within=30)  # a moderator hid it
     capsys.readouterr()
     assert await asyncio.to_thread(main, ["moderation", "times", str(a.directory)]) == 0
     assert "answered=1" in capsys.readouterr().out
 
-    _, queue = await people["dr-cole"].get("/staff/queue")
-    assert "Reported by" not in queue and "Reported and hidden" in queue
+    _, queue = await people["dr-cole"].get("/staff/queue")  # the hide was the review
+    assert "Reported by" not in queue and "Nothing is waiting." in queue
     _, page = await people["dr-cole"].get(_moderation_page(subnet))
-    assert "marker PR1" in page and "Hidden after reports" in page  # read from A, for him
+    assert "marker PR1" in page and "Hidden by a moderator" in page  # read from A, for him
     assert not await shows(people["jo"], subnet, "marker PR1")
     jo = await c.member_uri("jo", subnet)
     assert await _served(c, a, post, jo) == []
@@ -264,3 +266,41 @@ async def _open_reports(node: TestNode, n: int) -> bool:
     async with node.db.transaction() as s:
         rows = (await s.scalars(select(Report).where(Report.state == "open"))).all()
     return len(rows) == n
+
+
+async def _header_counts(person: Browser, n: int) -> bool:
+    status, page = await person.get("/staff/people")
+    return status == 200 and f"Moderation ({n} waiting)" in page
+
+
+async def test_a_partner_moderators_header_counts_what_waits_at_the_home_without_waiting_on_it(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    """dr-cole on C moderates "carers", hosted on A. Posts held at A were never announced to
+    C, yet the count in the header of his every staff page includes them: his pages answer
+    from what A last said, and ask A again in the background; his queue page, asked live,
+    refreshes it at once. When A cannot be reached his pages still load, and once his queue
+    finds A gone the header counts only what C knows."""
+    a, b, c, subnet, people = await _three_trusts(start_node, browser, premoderation=True)
+    cole = people["dr-cole"]
+    await write(people["alex"], subnet, "Is anyone else up at night? (marker HC1)")
+    alex_post = await b.post_uri("Is anyone else up at night? (marker HC1)")
+    await eventually(lambda: _is(a, alex_post, "held"), within=30)
+    assert await _is(c, alex_post, None)  # C knows nothing of it
+
+    await eventually(lambda: _header_counts(cole, 1), within=90)  # asked of A in the background
+
+    await write(people["sam"], subnet, "Morning all (marker HC2)")
+    assert await _is(a, await a.post_uri("Morning all (marker HC2)"), "held")
+    _, queue = await cole.get("/staff/queue")
+    assert "Moderation (2 waiting)" in queue and queue.count("Waiting for approval") == 2
+    assert await _header_counts(cole, 2)  # the queue's answer counts on the next page at once
+    _, page = await people["dr-ahmed"].get("/staff/people")
+    assert "Moderation (2 waiting)" in page  # the same count at the home
+
+    await a.runner.cleanup()  # A is down: his pages load all the same
+    assert await _header_counts(cole, 2)  # from memory, not waiting on A
+    status, queue = await cole.get("/staff/queue")
+    assert status == 200 and "could not be asked just now" in queue
+    status, page = await cole.get("/staff/people")
+    assert status == 200 and "Moderation (" not in page  # only what C knows: nothing

@@ -4,7 +4,8 @@ A hosts "carers", shared with B and C. Members on B and C report a post written 
 third report hides it on A, B and C; a moderator from partner C removes it with a reason, and
 the home erases it everywhere. Refusals: a member who is not a moderator, a node that is not a
 partner, and a partner's moderator of another subnet each get a clear refusal for every
-moderator action, and nothing changes.
+moderator action, and nothing changes. Whatever the home decides closes the reports on every
+trust that holds them, with the outcome; a post a moderator hid does not wait in the queue.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from conftest import (
     TestNode,
     eventually,
     moderate,
+    moderate_path,
     peer_all,
     share,
     shows,
@@ -309,3 +311,124 @@ async def _snapshot(node: TestNode) -> str:
         "last_visit",
     )
     return "\n".join(sorted((await node.all_rows_text(skip=skip)).splitlines()))
+
+
+async def _reports(node: TestNode, post: str) -> list[tuple[str, str | None]]:
+    async with node.db.transaction() as s:
+        rows = (await s.scalars(select(Report).where(Report.object_uri == post))).all()
+    return sorted((r.state, r.outcome) for r in rows)
+
+
+async def _closed_as(node: TestNode, post: str, outcome: str, n: int) -> bool:
+    return await _reports(node, post) == [("reviewed", outcome)] * n
+
+
+async def _told_gone(person: Browser, times: int) -> bool:
+    _, notices = await person.get("/notices")
+    return notices.count("is no longer there") == times
+
+
+async def test_a_decision_at_the_home_closes_the_reports_on_every_trust_that_holds_them(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    """Reports of a post written on B are kept at B (reporter's node and author's home), at C
+    (reporter's node) and at A (the subnet's home). Whatever the home decides closes them on
+    all three, with the outcome: a moderator's hide (the reporters are told, as for a
+    removal), a removal, and — after reports hid a post automatically, which waits — showing
+    it again."""
+    a, b, c, subnet, people = await _three_trusts(start_node, browser)
+    texts = {
+        "hide": "I stopped taking everything (marker OUT1)",
+        "remove": "Here is her school and address (marker OUT2)",
+        "show": "Feeling low but hanging on (marker OUT3)",
+    }
+    posts = {}
+    for key, text in texts.items():
+        await write(people["alex"], subnet, text)
+        posts[key] = await b.post_uri(text)
+        await eventually(lambda text=text: shows(people["jo"], subnet, text), within=30)
+    for key in ("hide", "remove"):
+        assert await _report(people["bea"], subnet, posts[key], "worried") == 200
+        assert await _report(people["jo"], subnet, posts[key], "harmful") == 200
+    for key in ("hide", "remove"):
+        await eventually(lambda key=key: _open(a, posts[key], 2), within=30)
+        await eventually(lambda key=key: _open(b, posts[key], 2), within=30)
+        assert await _reports(c, posts[key]) == [("open", None)]
+
+    status, _ = await _act(people["dr-ahmed"], subnet, "hide", posts["hide"])
+    assert status == 200
+    for node, n in ((a, 2), (b, 2), (c, 1)):
+        await eventually(lambda node=node, n=n: _closed_as(node, posts["hide"], "hidden", n))
+        await eventually(lambda node=node: _is(node, posts["hide"], "withheld"), within=30)
+    await eventually(lambda: _told_gone(people["jo"], 1), within=30)  # told at C
+    await eventually(lambda: _told_gone(people["bea"], 1), within=30)  # told at B
+    _, queue = await people["dr-ahmed"].get("/staff/queue")
+    assert queue.count("Reported by 2 members") == 1  # the other post only
+    assert "marker OUT1" not in queue
+
+    status, _ = await _act(
+        people["dr-ahmed"], subnet, "remove", posts["remove"], reason="It identifies a child."
+    )
+    assert status == 200
+    for node, n in ((a, 2), (b, 2), (c, 1)):
+        await eventually(lambda node=node, n=n: _closed_as(node, posts["remove"], "removed", n))
+    await eventually(lambda: _told_gone(people["jo"], 2), within=30)
+    await eventually(lambda: _told_gone(people["bea"], 2), within=30)
+
+    for name, reason in (("bea", "harmful"), ("jo", "spam"), ("cara", "other")):
+        fields = {"subnet": subnet, "object": posts["show"], "reason": reason, "note": "Unsure."}
+        status, _ = await people[name].submit(
+            "/posts/report?" + _q(subnet, posts["show"]), "/posts/report", fields
+        )
+        assert status == 200
+    for node in (a, b, c):  # reports hid it: that waits for a moderator, reports stay open
+        await eventually(lambda node=node: _is(node, posts["show"], "hidden"), within=30)
+    assert await _reports(c, posts["show"]) == [("open", None)] * 2
+    _, queue = await people["dr-ahmed"].get("/staff/queue")
+    assert "Reported and hidden" in queue and "Nothing is waiting." not in queue
+    status, _ = await _act(people["dr-ahmed"], subnet, "show", posts["show"])
+    assert status == 200
+    for node, n in ((a, 3), (b, 3), (c, 2)):
+        await eventually(lambda node=node, n=n: _closed_as(node, posts["show"], "shown", n))
+    await eventually(lambda: shows(people["jo"], subnet, texts["show"]), within=30)
+    _, notices = await people["jo"].get("/notices")
+    assert notices.count("is no longer there") == 2  # a post kept up is not "gone"
+    _, queue = await people["dr-ahmed"].get("/staff/queue")
+    assert "Nothing is waiting." in queue
+
+
+async def _open(node: TestNode, post: str, n: int) -> bool:
+    return await _reports(node, post) == [("open", None)] * n
+
+
+async def test_a_post_a_moderator_hid_leaves_the_queue_and_can_be_shown_again(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    """Hiding a post is itself the review: it does not wait in the queue (nor in the header
+    count), and its moderation page lists it apart, with "Show again"."""
+    a, b, c, subnet, people = await _three_trusts(start_node, browser)
+    text = "Nobody would notice if I left (marker WH1)"
+    await write(people["alex"], subnet, text)
+    post = await b.post_uri(text)
+    await eventually(lambda: shows(people["jo"], subnet, text), within=30)
+    assert await _report(people["jo"], subnet, post, "worried") == 200
+    await eventually(lambda: _open(a, post, 1), within=30)
+    _, queue = await people["dr-ahmed"].get("/staff/queue")
+    assert "Moderation (1 waiting)" in queue and "Reported by 1 member" in queue
+
+    status, _ = await _act(people["dr-ahmed"], subnet, "hide", post)
+    assert status == 200
+    _, queue = await people["dr-ahmed"].get("/staff/queue")
+    assert "Nothing is waiting." in queue and "Moderation (" not in queue
+    assert "Reported and hidden" not in queue
+    _, page = await people["dr-ahmed"].get(moderate_path(subnet))
+    assert "Posts a moderator hid" in page and "marker WH1" in page
+    assert "Hidden by a moderator" in page and "Show again" in page
+    await eventually(lambda: _is(c, post, "withheld"), within=30)
+    assert not await shows(people["jo"], subnet, text)
+
+    status, _ = await _act(people["dr-ahmed"], subnet, "show", post)
+    assert status == 200
+    await eventually(lambda: shows(people["jo"], subnet, text), within=30)
+    for node in (a, b, c):
+        await eventually(lambda node=node: _is(node, post, "visible"), within=30)

@@ -65,9 +65,12 @@ async def members_page(
         raise web.HTTPNotFound(
             text="There is no such subnet, or you do not manage its members."
         ) from None
-    refs = waiting.refs
+    refs = waiting.refs + waiting.withheld_refs
     resolved = await ctx.resolver.resolve(refs, reader) if refs else {}
-    remote_held = [(ref.object_uri, resolved.get(ref.object_uri)) for ref in refs]
+    remote_held = [(ref.object_uri, resolved.get(ref.object_uri)) for ref in waiting.refs]
+    remote_withheld = [
+        (ref.object_uri, resolved.get(ref.object_uri)) for ref in waiting.withheld_refs
+    ]
     return page(
         request,
         "moderate.html",
@@ -78,6 +81,8 @@ async def members_page(
         members=members,
         held=waiting.held,
         remote_held=remote_held,
+        withheld=waiting.withheld,
+        remote_withheld=remote_withheld,
         reported=waiting.reports,
         reasons=reports.REASONS,
         states=waiting.states,

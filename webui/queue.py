@@ -1,7 +1,7 @@
-"""The moderation queue (`/staff/queue`): everything waiting for this moderator, oldest first,
-and its count in the header of every staff page. Built by `actors/queue.py`; what waits at the
-homes of partner subnets they moderate is asked live for this page (the header counts only
-what this node knows, so every staff page does not wait on partners)."""
+"""The moderation queue (`/staff/queue`): everything waiting for this moderator, oldest first.
+Built by `actors/queue.py`; what waits at the homes of partner subnets they moderate is asked
+live for this page, and that answer also refreshes the count in the header of their other
+staff pages (`webui/header.py`), which never asks a partner itself."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aiohttp import web
 from actors import queue, reports
 from actors.errors import ActorError, NotPermitted
 from actors.policy import Action
-from webui.context import WEB
+from webui.context import QUEUE_WAITING, WEB
 from webui.routes import page
 from webui.security import checked_fields
 from webui.staff import require_staff
@@ -31,6 +31,7 @@ async def show(request: web.Request) -> web.Response:
     async with ctx.db.transaction() as s:
         found = await queue.items(s, ctx.ids, person=person, now=now, at_home=at_home)
     unanswered = len({ask.subnet_uri for ask in asks} - set(at_home))
+    request[QUEUE_WAITING] = len(found)  # this page's own header: the live count
     return page(request, "queue.html", items=found, now=now, unanswered=unanswered)
 
 

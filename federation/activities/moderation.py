@@ -31,6 +31,7 @@ from actors import moderation_heard, reports
 from actors.errors import Invalid
 from actors.events import EventKind
 from actors.ids import LocalIds
+from actors.moderation import WITHHELD
 from actors.posts import subnet_of_known
 from actors.sharing import nodes_taking_part
 from federation import documents
@@ -70,8 +71,14 @@ def render_flag(
     return _act(ids, "Flag", ids.instance, object_uri, subnet_uri, **extra)
 
 
-def render_hide(ids: LocalIds, *, actor: str, object_uri: str, subnet_uri: str) -> dict[str, Any]:
-    return _act(ids, "Remove", actor, object_uri, subnet_uri, target=subnet_uri)
+def render_hide(
+    ids: LocalIds, *, actor: str, object_uri: str, subnet_uri: str, state: str = ""
+) -> dict[str, Any]:
+    """A Remove of a post from the subnet; from the Group, `moderationState` says why:
+    `hidden` after reports (waits for a moderator), `held` (an edit waits for approval) or
+    `withheld` (a moderator hid it: that answers the reports, on every node)."""
+    extra = {"moderationState": state} if state else {}
+    return _act(ids, "Remove", actor, object_uri, subnet_uri, target=subnet_uri, **extra)
 
 
 def render_block(
@@ -124,7 +131,13 @@ async def report_made(s: AsyncSession, ctx: Planning, p: Payload, now: datetime)
 
 async def hidden(s: AsyncSession, ctx: Planning, p: Payload, now: datetime) -> Planned:
     ids, subnet_uri = ctx.ids, p["subnet_uri"]
-    remove = render_hide(ids, actor=subnet_uri, object_uri=p["object_uri"], subnet_uri=subnet_uri)
+    remove = render_hide(
+        ids,
+        actor=subnet_uri,
+        object_uri=p["object_uri"],
+        subnet_uri=subnet_uri,
+        state=p.get("state", ""),
+    )
     return [(peer, remove, subnet_uri) for peer in await nodes_taking_part(s, ids, subnet_uri)]
 
 
@@ -338,13 +351,21 @@ async def hide_or_ask(
     s: AsyncSession, ctx: Handling, peer: Peer, doc: Activity, now: datetime
 ) -> bool:
     """A Remove of a known post (not of a member or node: then False, for sharing's handler):
-    hidden here when the Group says so, else a partner moderator asking the home to hide it."""
+    hidden here when the Group says so (a moderator's decision when its `moderationState` is
+    `withheld`: our reports of it are closed), else a partner moderator asking the home to
+    hide it."""
     actor, obj = id_of(doc.get("actor")) or "", id_of(doc.get("object")) or ""
     if await subnet_of_known(s, ctx.ids, obj) is None:
         return False
     if await _is_group(s, actor):
         await moderation_heard.shown_by_home(
-            s, ctx.ids, peer=peer, object_uri=obj, hidden=True, now=now
+            s,
+            ctx.ids,
+            peer=peer,
+            object_uri=obj,
+            hidden=True,
+            now=now,
+            by_moderator=text_of(doc.get("moderationState")) == WITHHELD,
         )
         ctx.forget([obj])
     else:

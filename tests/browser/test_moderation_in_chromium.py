@@ -4,6 +4,8 @@ the suspension page. Every new page passes axe-core's default rules without side
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from axe_playwright_python.async_playwright import Axe
 from conftest import StartNode
 from in_chromium import AXE_SCRIPT, PHONE, check_both_widths, chromium, sign_in
@@ -69,3 +71,33 @@ async def test_report_queue_and_confirmation_pages_in_chromium(
 
     await jo.goto(f"{a.url}/notices")
     await expect(jo.get_by_text("Adverts are not allowed.")).to_be_visible()
+
+
+async def test_a_post_a_moderator_hid_is_listed_apart_to_show_again_in_chromium(
+    start_node: StartNode, chromium: Browser
+) -> None:
+    a = await start_node("Berkshire Healthcare")
+    await manage.subnet_create(a.directory, "carers", "Carers")
+    for username, role in (("jo", "carer"), ("dr-ahmed", "clinician")):
+        await a.add_user(username, role, username.replace("-", " ").title())
+        await manage.subnet_add(a.directory, "carers", username)
+    axe = Axe(axe_script=AXE_SCRIPT)
+    jo = await (await chromium.new_context(viewport=PHONE)).new_page()
+    await sign_in(jo, a.url, "jo")
+    await jo.get_by_role("link", name="Carers").click()
+    await jo.get_by_label("Write a post").fill("Nobody would notice if I left (marker BR2)")
+    await jo.get_by_role("button", name="Post", exact=True).click()
+
+    staff = await (await chromium.new_context(viewport=PHONE)).new_page()
+    await sign_in(staff, a.url, "dr-ahmed", second_factor=True)
+    await staff.get_by_role("link", name="Carers").click()
+    await staff.get_by_role("button", name="Hide the post by Jo").click()
+    await staff.goto(f"{a.url}/staff/queue")
+    await expect(staff.get_by_text("Nothing is waiting.")).to_be_visible()
+    await staff.goto(f"{a.url}/moderate?id={quote(a.url + '/subnets/carers', safe='')}")
+    await expect(staff.get_by_role("heading", name="Posts a moderator hid")).to_be_visible()
+    await expect(staff.get_by_text("Hidden by a moderator")).to_be_visible()
+    await check_both_widths(staff, axe, "moderate-hidden-by-moderator")
+    await staff.get_by_role("button", name="Show again").click()
+    await jo.reload()
+    await expect(jo.get_by_text("marker BR2")).to_be_visible()
