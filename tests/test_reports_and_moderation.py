@@ -309,6 +309,7 @@ async def _snapshot(node: TestNode) -> str:
         "report",
         "subnet_visit",
         "last_visit",
+        "work_count",
     )
     return "\n".join(sorted((await node.all_rows_text(skip=skip)).splitlines()))
 
