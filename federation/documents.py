@@ -14,6 +14,7 @@ from typing import Any
 from actors import avatars
 from actors.ids import LocalIds
 from actors.picture_files import PictureInfo
+from actors.posts import Authored
 from federation.jsonld import CANONICAL_CONTEXT
 from federation.keys import NodeKeys
 from storage.models import Peer, Post, Subnet
@@ -419,4 +420,17 @@ def render_add_moderator(
         member_uri,
         target=f"{subnet_uri}/moderators",
         to=[member_uri],
+    )
+
+
+def render_authored(ids: LocalIds, item: Authored) -> Document:
+    """A readable post of ours as `render_note` gives it, for a fetch or a search answer."""
+    return render_note(
+        ids,
+        item.post,
+        item.author_uri,
+        item.author_name,
+        item.role_tag,
+        item.picture,
+        avatar=item.avatar,
     )

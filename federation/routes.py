@@ -313,18 +313,7 @@ class FederationRoutes:
                 confirmed=confirmed,
                 moderated=moderated,
             )
-        notes = [
-            documents.render_note(
-                self.ids,
-                item.post,
-                item.author_uri,
-                item.author_name,
-                item.role_tag,
-                item.picture,
-                avatar=item.avatar,
-            )
-            for item in readable
-        ]
+        notes = [documents.render_authored(self.ids, item) for item in readable]
         return activity_response(documents.render_collection(notes))
 
     async def search(self, request: web.Request) -> web.Response:

@@ -131,15 +131,4 @@ async def answer(
     scopes = [search.Scope(u, r) for u, r in zip(subnet_uris, readers, strict=True)]
     async with db.transaction() as s:
         found = await search.search_for_peer(s, ids, peer=peer, scopes=scopes, terms=terms, now=now)
-    return [
-        documents.render_note(
-            ids,
-            item.post,
-            item.author_uri,
-            item.author_name,
-            item.role_tag,
-            item.picture,
-            avatar=item.avatar,
-        )
-        for item in found
-    ]
+    return [documents.render_authored(ids, item) for item in found]
