@@ -7,6 +7,9 @@ asyncpg. One `Database` is built per app and passed explicitly to whatever needs
 from __future__ import annotations
 
 import asyncio
+import errno
+import fcntl
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -65,11 +68,24 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 class TaskLock:
-    """An asyncio lock that the task holding it may enter again (nested units of work)."""
+    """An asyncio lock that the task holding it may enter again (nested units of work); with a
+    `file`, the outermost holder also takes a POSIX record lock on it, so that the processes
+    of one node (`sharon serve`'s web and worker processes, a CLI command run beside them)
+    take turns too.
 
-    def __init__(self) -> None:
+    The file lock is polled (every 0.2 ms, growing to 2 ms), never waited on in a thread, so a
+    cancelled waiter leaves nothing behind. After `FILE_WAIT` seconds without it, the unit of
+    work goes ahead and SQLite's own busy handler decides, as if there were no file lock. POSIX
+    locks belong to a process, so two `Database`s of one file in one process (a test reading a
+    node's file) do not exclude each other, exactly as before this lock existed."""
+
+    FILE_WAIT = 10.0
+
+    def __init__(self, file: str | None = None) -> None:
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[object] | None = None
+        self._file = file
+        self._fd: int | None = None
 
     @asynccontextmanager
     async def hold(self) -> AsyncIterator[None]:
@@ -78,11 +94,47 @@ class TaskLock:
             yield
             return
         async with self._lock:
+            locked = await self._lock_file()
             self._owner = task
             try:
                 yield
             finally:
                 self._owner = None
+                if locked and self._fd is not None:
+                    fcntl.lockf(self._fd, fcntl.LOCK_UN)
+
+    async def _lock_file(self) -> bool:
+        if self._file is None:
+            return False
+        if self._fd is None:
+            self._fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o600)
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + self.FILE_WAIT, 0.0002
+        while True:
+            try:
+                fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except OSError as error:
+                if error.errno not in (errno.EACCES, errno.EAGAIN):
+                    raise
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.002)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def turns_file(engine: AsyncEngine) -> str | None:
+    """The file beside a SQLite database whose lock its processes take turns on (None for an
+    in-memory database)."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}-turns"
 
 
 @dataclass
@@ -104,8 +156,9 @@ class Database:
 
     SQLite has one writer at a time. Left to itself, a second writer on another connection
     sleeps in SQLite's busy handler (1, 2, 5 … 100 ms steps), which under load cost far more
-    than the work; so on SQLite this process's units of work take turns on an asyncio lock
-    instead, and never wait inside SQLite. PostgreSQL needs no such thing.
+    than the work; so on SQLite this process's units of work take turns on an asyncio lock,
+    and the node's processes on a lock file beside the database (`TaskLock`), and do not wait
+    inside SQLite. PostgreSQL needs no such thing.
     """
 
     engine: AsyncEngine
@@ -116,7 +169,7 @@ class Database:
     @classmethod
     def connect(cls, url: str) -> Database:
         engine = make_engine(url)
-        turns = TaskLock() if engine.dialect.name == "sqlite" else None
+        turns = TaskLock(turns_file(engine)) if engine.dialect.name == "sqlite" else None
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False), turns)
 
     @property
@@ -136,3 +189,5 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._turns is not None:
+            self._turns.close()
