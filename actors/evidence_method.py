@@ -62,4 +62,5 @@ leaves out the times of trusts with too few of them. Visits are counted by clock
 minutes spent. Staff replies from another trust count as staff only when the replier moderates
 the subnet. Deleted accounts and posts leave the figures. The survey measures those who chose to
 answer. These are service figures, not outcomes: compare like with like (same subnet, months,
-trusts) and beware small subnets."""
+trusts) and beware small subnets.
+"""
