@@ -309,6 +309,7 @@ def _valid_distributions(
         not isinstance(found, dict)
         or set(found) != {"at_or_under_hours", "counts"}
         or found["at_or_under_hours"] != list(EDGES)
+        or any(type(edge) not in (int, float) for edge in found["at_or_under_hours"])
         or not isinstance(found["counts"], dict)
         or set(found["counts"]) != set(MEDIANS)
     ):

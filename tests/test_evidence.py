@@ -29,13 +29,26 @@ from evidence_setup import PEOPLE, evidence_path, three_trusts
 
 from actors.clock import utcnow
 from actors.distribution import EDGES
-from actors.evidence import COUNTS, MEDIANS, Month, MonthFigures, shown
+from actors.evidence import (
+    COUNTS,
+    MEDIANS,
+    EvidencePlan,
+    Month,
+    MonthFigures,
+    PoolAsk,
+    TrustFigures,
+    pool,
+    shown,
+    valid_shown_month,
+)
 from actors.out_of_hours import OutOfHours
 from actors.suppression import HIDDEN
 from node import manage
 from storage.models import PersonalDetails, SubnetVisit
+from webui.evidence import export_csv, median_rows
 
 DETAILS = ("real_name", "email", "phone", "nhs_number")
+NOV = Month(2026, 11)
 
 
 def page_figures(html: str) -> dict[tuple[str, str], str]:
@@ -304,3 +317,30 @@ async def test_a_network_median_is_pooled_from_the_partners_suppressed_distribut
     assert suppressed_distributions(sent)
     assert sent["distributions"]["counts"][figure] == [10] * len(EDGES)
     assert "/posts/" not in answer.decode() and "allotment" not in answer.decode()
+
+
+def test_a_partner_on_an_older_version_is_named_beside_the_network_medians() -> None:
+    """Its month has no distributions: its counts add up, its times are not in the medians, and
+    the page's table and the CSV say so."""
+    host = shown(NOV, MonthFigures(dict.fromkeys(COUNTS, 0) | {"moderated": 9}, _moderation(9)))
+    old = valid_shown_month(
+        {k: v for k, v in host.as_json().items() if k != "distributions"} | {"month": str(NOV)}
+    )
+    plan = EvidencePlan("s", "S", NOV, [NOV], TrustFigures("Host", [host]), [PoolAsk("o", "Old")])
+    pooled = pool(plan, {"o": TrustFigures("Old", [old])})
+    (row,) = [r for r in median_rows(pooled.medians[0]) if r.name == "moderation_queue_hours"]
+    assert (row.text, row.pooled, row.left_out) == (
+        "15 minutes to 1 hour",
+        "Host",
+        "Old (sent no distributions)",
+    )
+    assert pooled.network[0]["moderated"] == (20, False)
+    text = export_csv(pooled)
+    assert (
+        "S,All trusts,2026-11,moderation_queue_hours_left_out,Old (sent no distributions)" in text
+    )
+    assert "S,Host,2026-11,moderation_queue_hours_at_or_under_1,10" in text
+
+
+def _moderation(n: int) -> dict[str, list[float]]:
+    return {name: [0.5] * n if name == "moderation_queue_hours" else [] for name in MEDIANS}

@@ -190,6 +190,7 @@ def _document(**changes: object) -> dict:
 def test_a_partners_distributions_are_refused_unless_suppressed_and_on_our_edges() -> None:
     bad = [
         _document(at_or_under_hours=[1, 2, 3, 4, 5, 6, 7]),
+        _document(at_or_under_hours=[0.25, True, 4, 8, 24, 72, 168]),
         _document(extra=1),
         _document(counts={"moderation_queue_hours": [10] * 7}),
         _document(counts=[]),
