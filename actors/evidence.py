@@ -7,7 +7,8 @@ alerts raised here. `figures` is a pure function of those rows, a month and an o
 calendar; `shown` applies the suppression, and only its result is ever rendered, exported or
 sent to a partner trust. Months are calendar months in UTC. Pooled figures (`pool`) add the
 shown counts of each trust taking part, which a `PartnerFigures` (federation/evidence.py)
-asks them for.
+asks them for, and pool each median from the trusts' suppressed distributions of its values
+(actors/distribution.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import sharing, subnets
+from actors import distribution, sharing, subnets
+from actors.distribution import EDGES, Distribution, MedianBin
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.ids import LocalIds
 from actors.policy import STAFF, Action, may
@@ -214,25 +216,45 @@ def figures(
 
 @dataclass(frozen=True)
 class ShownMonth:
-    """A month's figures as they may be seen or leave the node."""
+    """A month's figures as they may be seen or leave the node. `distributions` (of each
+    median's values, actors/distribution.py) is None from a partner that sent none."""
 
     month: str
     counts: Mapping[str, Shown]
     medians: Mapping[str, float | str]
+    distributions: Mapping[str, Distribution] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"month": self.month, "counts": dict(self.counts), "medians": dict(self.medians)}
+        found = {"month": self.month, "counts": dict(self.counts), "medians": dict(self.medians)}
+        if self.distributions is not None:
+            found["distributions"] = {
+                "at_or_under_hours": list(EDGES),
+                "counts": {
+                    name: cells if isinstance(cells, str) else list(cells)
+                    for name, cells in self.distributions.items()
+                },
+            }
+        return found
 
 
 def shown(month: Month, found: MonthFigures) -> ShownMonth:
-    """Suppressed counts; a median only where its count is shown and at least 8 values."""
+    """Suppressed counts; a median only where its count is shown and at least 8 values; each
+    median's distribution suppressed as actors/distribution.py says."""
     counts = suppress(found.counts, GROUPS)
     medians: dict[str, float | str] = {}
+    distributions: dict[str, Distribution] = {}
     for name, count in MEDIANS.items():
         value = median(found.values[name])
         hidden = isinstance(counts[count], str) or value is None
         medians[name] = HIDDEN if hidden or value is None else round(value, 1)
-    return ShownMonth(str(month), counts, medians)
+        cumulative = distribution.at_or_under(found.values[name])
+        middle = None if value is None else distribution.bin_of(value)
+        distributions[name] = (
+            HIDDEN
+            if isinstance(counts[count], str)
+            else distribution.shown_distribution(cumulative, found.counts[count], middle)
+        )
+    return ShownMonth(str(month), counts, medians, distributions)
 
 
 # Each share: its numerator and denominator (counts), and what it is multiplied by.
@@ -274,7 +296,31 @@ def valid_shown_month(document: Any) -> ShownMonth:
         number = type(value) in (int, float) and math.isfinite(value) and value >= 0
         if not (value == HIDDEN or number):
             raise Invalid("a median that is not a number")
-    return ShownMonth(month, counts, medians)
+    if "distributions" not in document:  # a partner on an older version: counts only
+        return ShownMonth(month, counts, medians)
+    return ShownMonth(month, counts, medians, _valid_distributions(document, counts))
+
+
+def _valid_distributions(
+    document: dict[str, Any], counts: Mapping[str, Shown]
+) -> dict[str, Distribution]:
+    found = document["distributions"]
+    if (
+        not isinstance(found, dict)
+        or set(found) != {"at_or_under_hours", "counts"}
+        or found["at_or_under_hours"] != list(EDGES)
+        or any(type(edge) not in (int, float) for edge in found["at_or_under_hours"])
+        or not isinstance(found["counts"], dict)
+        or set(found["counts"]) != set(MEDIANS)
+    ):
+        raise Invalid("distributions missing, unknown or on other edges")
+    try:
+        return {
+            name: distribution.valid_distribution(cells, counts[MEDIANS[name]])
+            for name, cells in found["counts"].items()
+        }
+    except ValueError as error:
+        raise Invalid(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -308,14 +354,26 @@ class EvidencePlan:
 
 
 @dataclass(frozen=True)
+class NetworkMedian:
+    """A median pooled from the distributions the trusts sent: where it lies (None when too few
+    values were pooled), and which trusts' values are in it and which are left out."""
+
+    found: MedianBin | None
+    pooled: Sequence[str]
+    too_few: Sequence[str]  # their distribution was hidden (1-7 values)
+    none_sent: Sequence[str]  # they sent no distributions (an older version)
+
+
+@dataclass(frozen=True)
 class Pooled:
     """Each trust's shown months and the network's (sums of shown counts: a sum with a hidden
-    part is marked `partial`, a lower bound)."""
+    part is marked `partial`, a lower bound; medians pooled from distributions)."""
 
     plan: EvidencePlan
     trusts: Sequence[TrustFigures]
     unanswered: Sequence[str]
     network: Sequence[dict[str, tuple[int, bool]]] = field(default_factory=list)
+    medians: Sequence[dict[str, NetworkMedian]] = field(default_factory=list)
 
 
 def require_reader(person: Person) -> None:
@@ -414,7 +472,28 @@ def pool(plan: EvidencePlan, answers: Mapping[str, TrustFigures | None]) -> Pool
         {name: add_shown(t.months[i].counts[name] for t in trusts) for name in COUNTS}
         for i in range(len(plan.months))
     ]
-    return Pooled(plan, trusts, unanswered, network)
+    medians = [
+        {name: pool_median(name, [(t.trust, t.months[i]) for t in trusts]) for name in MEDIANS}
+        for i in range(len(plan.months))
+    ]
+    return Pooled(plan, trusts, unanswered, network, medians)
+
+
+def pool_median(name: str, months: Sequence[tuple[str, ShownMonth]]) -> NetworkMedian:
+    """One median figure pooled over the trusts' months that sent a distribution of it."""
+    parts: list[tuple[int, Sequence[Shown]]] = []
+    pooled, too_few, none_sent = [], [], []
+    for trust, month in months:
+        total = month.counts[MEDIANS[name]]
+        cells = None if month.distributions is None else month.distributions[name]
+        if cells is None:
+            none_sent.append(trust)
+        elif isinstance(cells, str) or isinstance(total, str):
+            too_few.append(trust)
+        elif total > 0:
+            parts.append((total, cells))
+            pooled.append(trust)
+    return NetworkMedian(distribution.pooled_median(parts), pooled, too_few, none_sent)
 
 
 async def answer_partner(

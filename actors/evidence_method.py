@@ -39,11 +39,28 @@ the smallest other with it (secondary suppression), so no hidden count can be wo
 a total; * therefore means "1-7, or hidden to protect another". Shares are computed from the
 rounded counts. A median is shown only when its count is shown and there are at least 8
 values. Partner trusts send only these suppressed figures; network totals are sums of them,
-shown as "at least" (>=) when a part was hidden, and medians are not pooled.
+shown as "at least" (>=) when a part was hidden.
+
+Network medians. A median cannot be pooled from medians, so with each median a trust also sends
+a coarse distribution: how many of its times fall at or under 0.25, 1, 4, 8, 24, 72 and 168
+hours (cumulative counts; the last bin is "over 168 hours"). Suppression: edge by edge from the
+shortest, an edge is sent only when the times since the last edge sent and the times above it
+are each 0 or at least 8 (else it is *, merged with the next bin), and every count sent is
+rounded to the nearest 5; the whole distribution is * when the figure's count is *, or when an
+edge of the bin holding the trust's own median is * (with the median beside it, that edge could
+be worked out). So no bin of 1-7 times can be worked out from what is shown. The network median
+adds the trusts' counts at each edge (where a trust sent * for an edge, its count there is only
+known to lie between its neighbours) and is shown as the interval where the cumulative count
+first reaches half the total (e.g. "1 to 4 hours"), not interpolated; wider than one bin when
+edges were *. It is * when only trusts with too few times had any; the page and exports name the
+trusts pooled, those left out for too few times, and those on an older version that send no
+distributions (their counts still add to the totals).
 
 Limits. Rounding makes small changes invisible and totals may not equal the sum of rounded
-parts. Visits are counted by clock hour, not minutes spent. Staff replies from another trust
-count as staff only when the replier moderates the subnet. Deleted accounts and posts leave
-the figures. The survey measures those who chose to answer. These are service figures, not
-outcomes: compare like with like (same subnet, months, trusts) and beware small subnets.
+parts; a network median from rounded counts can land one bin away from the true one, and it
+leaves out the times of trusts with too few of them. Visits are counted by clock hour, not
+minutes spent. Staff replies from another trust count as staff only when the replier moderates
+the subnet. Deleted accounts and posts leave the figures. The survey measures those who chose to
+answer. These are service figures, not outcomes: compare like with like (same subnet, months,
+trusts) and beware small subnets.
 """

@@ -2,11 +2,13 @@
 figures, and answers them for its own.
 
 Only figures already suppressed by `actors/evidence.py` travel: the answer is built from
-`ShownMonth`s (counts hidden or rounded, medians of 8 or more), never rows. The asking node
+`ShownMonth`s (counts hidden or rounded, medians of 8 or more, and each median's distribution
+of times suppressed as actors/distribution.py says), never rows. The asking node
 signs a GET to `/evidence/figures?subnet=<uri>&month=YYYY-MM…` with its instance actor; the
 answering node checks the signature, that the signer is an agreed peer taking part in that
 subnet (else 404, as for anything it may not see), and answers JSON. The asker checks that
-every figure arrived suppressed (`valid_shown_month`) and treats anything else, a timeout or
+every figure arrived suppressed (`valid_shown_month`; a partner on an older version sends no
+distributions, and its counts still pool) and treats anything else, a timeout or
 an error, as "did not answer" — the page names that trust rather than failing.
 """
 

@@ -15,16 +15,40 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from conftest import PASSWORD, Browser, BrowserFactory, StartNode, signed_get, subnet_path
+from conftest import (
+    PASSWORD,
+    Browser,
+    BrowserFactory,
+    StartNode,
+    TestNode,
+    signed_get,
+    subnet_path,
+    write,
+)
 from evidence_setup import PEOPLE, evidence_path, three_trusts
 
 from actors.clock import utcnow
-from actors.evidence import COUNTS, MEDIANS, Month, MonthFigures, shown
+from actors.distribution import EDGES
+from actors.evidence import (
+    COUNTS,
+    MEDIANS,
+    EvidencePlan,
+    Month,
+    MonthFigures,
+    PoolAsk,
+    TrustFigures,
+    pool,
+    shown,
+    valid_shown_month,
+)
+from actors.out_of_hours import OutOfHours
 from actors.suppression import HIDDEN
 from node import manage
 from storage.models import PersonalDetails, SubnetVisit
+from webui.evidence import export_csv, median_rows
 
 DETAILS = ("real_name", "email", "phone", "nhs_number")
+NOV = Month(2026, 11)
 
 
 def page_figures(html: str) -> dict[tuple[str, str], str]:
@@ -66,11 +90,28 @@ def possible_values(month: dict) -> dict[str, set[int]]:
         if counts["activity"] != counts["activity_in_hours"] + counts["activity_out_of_hours"]:
             continue
         values = {name: [1.0] * counts[count] for name, count in MEDIANS.items()}
-        again = shown(Month.parse(month["month"]), MonthFigures(counts, values))
-        if dict(again.counts) == published:
+        again = shown(Month.parse(month["month"]), MonthFigures(counts, values)).as_json()
+        hidden_alike = _hidden(again["distributions"]) == _hidden(month["distributions"])
+        if again["counts"] == published and hidden_alike:
             for name in hidden:
                 possible[name].add(counts[name])
     return possible
+
+
+def _hidden(distributions: dict) -> dict[str, bool]:
+    return {name: cells == HIDDEN for name, cells in distributions["counts"].items()}
+
+
+def suppressed_distributions(month: dict) -> bool:
+    """A month's distributions hold only suppressed counts on the fixed edges."""
+    found = month["distributions"]
+    if found["at_or_under_hours"] != list(EDGES) or set(found["counts"]) != set(MEDIANS):
+        return False
+    for cells in found["counts"].values():
+        for cell in [cells] if cells == HIDDEN else cells:
+            if not (cell in (HIDDEN, 0) or (cell >= 10 and cell % 5 == 0)):
+                return False
+    return True
 
 
 async def _page_and_exports_agree(analyst: Browser, subnet: str) -> None:
@@ -167,8 +208,9 @@ async def test_pooled_evidence_is_shown_and_exported_suppressed_and_nothing_else
     answer = json.loads(body)
     assert set(answer) == {"trust", "months"}
     for month in answer["months"]:
-        assert set(month) == {"month", "counts", "medians"}
+        assert set(month) == {"month", "counts", "medians", "distributions"}
         assert set(month["counts"]) == set(COUNTS)
+        assert suppressed_distributions(month)
         for value in month["counts"].values():
             assert value in (HIDDEN, 0) or (value >= 10 and value % 5 == 0)
     text = body.decode()
@@ -211,3 +253,94 @@ async def test_your_data_shows_a_persons_visits_and_erasing_the_account_removes_
     )
     assert status == 200, html[:300]
     assert await a.count(SubnetVisit) == 0
+
+
+async def _first_replies(
+    node: TestNode, subnet: str, browser: BrowserFactory, authors: dict[str, int], replier: str
+) -> None:
+    """Each author writes that many posts, and `replier` answers each at once."""
+    answering = browser(node)
+    await answering.sign_in(replier)
+    for author, n in authors.items():
+        person = browser(node)
+        await person.sign_in(author)
+        for i in range(n):
+            text = f"A quiet day at the allotment, {author} {i} (marker M{i})"
+            await write(person, subnet, text)
+            reply = f"Glad to hear it, {author} {i}"
+            await write(answering, subnet, reply, in_reply_to=await node.post_uri(text))
+
+
+def median_cells(html: str) -> dict[tuple[str, str], str]:
+    """The network medians table: (figure, column) → value."""
+    found = {}
+    for column, name, value in re.findall(
+        r'data-(median|pooled-from)="([a-z_]+)"><span[^>]*>[^<]*</span>([^<]*)</td>', html
+    ):
+        found[name, column] = value.strip()
+    return found
+
+
+async def test_a_network_median_is_pooled_from_the_partners_suppressed_distributions(
+    start_node: StartNode, browser: BrowserFactory
+) -> None:
+    """Bucks and Oxford Health each have 8 posts answered within minutes, Berkshire (the host)
+    2: the host's page shows the network's median time to a peer's first reply as the bin of
+    both partners' distributions, Berkshire left out for too few; and the partners sent only
+    suppressed counts on the fixed edges."""
+    (a, b, c, _), subnet, staff = await three_trusts(start_node, browser)
+    when = "out_of_hours" if OutOfHours().of(utcnow()) else "in_hours"
+    month = str(Month.of(utcnow()))
+    figure = f"first_reply_peer_{when}_hours"
+    await _first_replies(b, subnet, browser, {"alex": 4, "ash": 4}, "bo")
+    await _first_replies(c, subnet, browser, {f"carer{i}": 1 for i in range(8)}, "carer8")
+    await _first_replies(a, subnet, browser, {"sam": 2}, "lee")
+    status, html = await staff["ana"].get(evidence_path(subnet) + f"&month={month}")
+    assert status == 200, html[:300]
+    cells = median_cells(html)
+    assert cells[figure, "median"] == "15 minutes or less"
+    assert set(cells[figure, "pooled-from"].split(", ")) == {"Bucks", "Oxford Health"}
+    assert page_figures(html)["All trusts", figure] == "15 minutes or less"
+    assert page_figures(html)["Bucks", f"first_replies_peer_{when}"] == "10"
+    assert "Berkshire (too few values)" in html
+    assert "sends no distributions" not in html
+
+    status, body = await staff["ana"].get(evidence_path(subnet, ".json") + f"&month={month}")
+    network = json.loads(body)["network_medians"][-1]["medians"][figure]
+    assert network["at_or_under_hours"] == 0.25 and network["over_hours"] is None
+    assert network["values"] == 20 and set(network["pooled"]) == {"Bucks", "Oxford Health"}
+
+    url = f"{b.url}/evidence/figures?subnet={quote(subnet, safe='')}&month={month}"
+    status, answer = await signed_get(a, url)
+    assert status == 200
+    (sent,) = json.loads(answer)["months"]
+    assert suppressed_distributions(sent)
+    assert sent["distributions"]["counts"][figure] == [10] * len(EDGES)
+    assert "/posts/" not in answer.decode() and "allotment" not in answer.decode()
+
+
+def test_a_partner_on_an_older_version_is_named_beside_the_network_medians() -> None:
+    """Its month has no distributions: its counts add up, its times are not in the medians, and
+    the page's table and the CSV say so."""
+    host = shown(NOV, MonthFigures(dict.fromkeys(COUNTS, 0) | {"moderated": 9}, _moderation(9)))
+    old = valid_shown_month(
+        {k: v for k, v in host.as_json().items() if k != "distributions"} | {"month": str(NOV)}
+    )
+    plan = EvidencePlan("s", "S", NOV, [NOV], TrustFigures("Host", [host]), [PoolAsk("o", "Old")])
+    pooled = pool(plan, {"o": TrustFigures("Old", [old])})
+    (row,) = [r for r in median_rows(pooled.medians[0]) if r.name == "moderation_queue_hours"]
+    assert (row.text, row.pooled, row.left_out) == (
+        "15 minutes to 1 hour",
+        "Host",
+        "Old (sent no distributions)",
+    )
+    assert pooled.network[0]["moderated"] == (20, False)
+    text = export_csv(pooled)
+    assert (
+        "S,All trusts,2026-11,moderation_queue_hours_left_out,Old (sent no distributions)" in text
+    )
+    assert "S,Host,2026-11,moderation_queue_hours_at_or_under_1,10" in text
+
+
+def _moderation(n: int) -> dict[str, list[float]]:
+    return {name: [0.5] * n if name == "moderation_queue_hours" else [] for name in MEDIANS}

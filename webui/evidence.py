@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from actors import evidence, survey
+from actors.distribution import EDGES, describe
 from actors.evidence_method import METHOD
 from actors.suppression import HIDDEN, Shown
 from webui.charts import bar_chart
@@ -123,9 +124,29 @@ def month_values(month: evidence.ShownMonth) -> dict[str, str]:
     return values | _shares(dict(month.counts))
 
 
-def network_values(sums: dict[str, tuple[int, bool]]) -> dict[str, str]:
+def distribution_values(month: evidence.ShownMonth) -> dict[str, str]:
+    """A trust's distributions as the CSV shows them: one figure per median and edge."""
+    found: dict[str, str] = {}
+    for name, cells in (month.distributions or {}).items():
+        cells = [cells] * len(EDGES) if isinstance(cells, str) else cells
+        for edge, cell in zip(EDGES, cells, strict=True):
+            found[f"{name}_at_or_under_{edge:g}"] = str(cell)
+    return found
+
+
+def median_text(found: evidence.NetworkMedian) -> str:
+    """A pooled median as shown: its interval, `*` when the trusts' values were too few to
+    pool, `–` when there were none."""
+    if found.found is not None:
+        return describe(found.found)
+    return HIDDEN if found.too_few else "–"
+
+
+def network_values(
+    sums: dict[str, tuple[int, bool]], medians: dict[str, evidence.NetworkMedian]
+) -> dict[str, str]:
     """The network's sums (">= n" when a trust's part was hidden); shares only from whole
-    sums; medians are not pooled."""
+    sums; medians pooled from the trusts' distributions."""
     values = {
         name: f"≥ {total}" if partial else str(total) for name, (total, partial) in sums.items()
     }
@@ -133,9 +154,36 @@ def network_values(sums: dict[str, tuple[int, bool]]) -> dict[str, str]:
         name: HIDDEN if partial else total for name, (total, partial) in sums.items()
     }
     values |= _shares(whole)
-    for name in evidence.MEDIANS:
-        values[name] = "–"
+    for name, found in medians.items():
+        values[name] = median_text(found)
     return values
+
+
+@dataclass(frozen=True)
+class MedianRow:
+    name: str
+    text: str
+    values: str  # how many values were pooled (a sum of rounded counts)
+    pooled: str
+    left_out: str
+
+
+def median_rows(medians: dict[str, evidence.NetworkMedian]) -> list[MedianRow]:
+    """The network medians table: each pooled median, from which trusts, who is left out."""
+    rows = []
+    for name, found in medians.items():
+        left_out = [f"{t} (too few values)" for t in found.too_few]
+        left_out += [f"{t} (sent no distributions)" for t in found.none_sent]
+        rows.append(
+            MedianRow(
+                name,
+                median_text(found),
+                "–" if found.found is None else str(found.found.total),
+                ", ".join(found.pooled) or "–",
+                ", ".join(left_out) or "–",
+            )
+        )
+    return rows
 
 
 @dataclass(frozen=True)
@@ -149,7 +197,7 @@ class FigureTable:
 def tables_for(pooled: evidence.Pooled, index: int) -> list[FigureTable]:
     rows = [(t.trust, month_values(t.months[index])) for t in pooled.trusts]
     if len(pooled.trusts) > 1:
-        rows.append((NETWORK, network_values(pooled.network[index])))
+        rows.append((NETWORK, network_values(pooled.network[index], pooled.medians[index])))
     return [
         FigureTable(key, title, names, [(trust, [v[n] for n in names]) for trust, v in rows])
         for key, title, names in SECTIONS
@@ -213,7 +261,29 @@ def export_json(pooled: evidence.Pooled, generated: str) -> dict[str, Any]:
             }
             for month, sums in zip(pooled.plan.months, pooled.network, strict=True)
         ],
+        "network_medians": [
+            {
+                "month": str(month),
+                "medians": {name: _median_json(found) for name, found in medians.items()},
+            }
+            for month, medians in zip(pooled.plan.months, pooled.medians, strict=True)
+        ],
         "method": METHOD,
+    }
+
+
+def _median_json(found: evidence.NetworkMedian) -> dict[str, Any]:
+    """A pooled median: above `over_hours` (None: from 0) and at or under `at_or_under_hours`
+    (None: no upper edge); `values` the sum of the pooled trusts' rounded counts."""
+    where = found.found
+    return {
+        "shown": median_text(found),
+        "over_hours": None if where is None or where.low is None else EDGES[where.low],
+        "at_or_under_hours": None if where is None or where.high is None else EDGES[where.high],
+        "values": None if where is None else where.total,
+        "pooled": list(found.pooled),
+        "too_few": list(found.too_few),
+        "none_sent": list(found.none_sent),
     }
 
 
@@ -226,12 +296,19 @@ def export_csv(pooled: evidence.Pooled) -> str:
     writer.writerow(["subnet", "trust", "month", "figure", "value"])
     for t in pooled.trusts:
         for month in t.months:
-            for name, value in month_values(month).items():
+            values = month_values(month) | distribution_values(month)
+            for name, value in values.items():
                 writer.writerow([pooled.plan.name, t.trust, month.month, name, value])
     if len(pooled.trusts) > 1:
-        for period, sums in zip(pooled.plan.months, pooled.network, strict=True):
-            for name, value in network_values(sums).items():
+        for period, sums, medians in zip(
+            pooled.plan.months, pooled.network, pooled.medians, strict=True
+        ):
+            for name, value in network_values(sums, medians).items():
                 writer.writerow([pooled.plan.name, NETWORK, str(period), name, value])
+            for row in median_rows(medians):
+                pooled_from = [(f"{row.name}_pooled_from", row.pooled)]
+                for figure, value in [*pooled_from, (f"{row.name}_left_out", row.left_out)]:
+                    writer.writerow([pooled.plan.name, NETWORK, str(period), figure, value])
     return out.getvalue()
 
 
@@ -290,6 +367,8 @@ async def subnet_page(request: web.Request) -> web.Response:
         month=str(pooled.plan.month),
         choices=[str(m) for m in reversed(recent)],
         tables=tables_for(pooled, len(pooled.plan.months) - 1),
+        medians=median_rows(pooled.medians[-1]) if len(pooled.trusts) > 1 else [],
+        older=sorted({t for m in pooled.medians[-1].values() for t in m.none_sent}),
         labels=LABELS,
         charts=charts_for(pooled),
         method=METHOD,

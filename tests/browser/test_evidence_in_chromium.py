@@ -1,7 +1,8 @@
 """In real Chromium, without JavaScript: an analyst at the host trust opens the Evidence page of
 a subnet shared by three trusts; every trust's figures are there, pooled; a cell of 3 people
-shows `*`; each chart is an image with a name and a description and a table of its figures.
-The index and the page pass axe-core at 360 px and 1280 px."""
+shows `*`; the network medians are a table; each chart is an image with a name and a
+description and a table of its figures. The index and the page pass axe-core at 360 px and
+1280 px."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ async def test_an_analyst_reads_pooled_evidence_in_chromium(
     network = people.get_by_role("row", name="All trusts")
     await expect(network.locator('[data-figure="active"]')).to_have_text("Active members ≥ 10")
     await expect(ann.get_by_text("Not all trusts answered")).to_have_count(0)
+    medians = ann.get_by_role("table", name=re.compile(r"^Network medians, \d{4}-\d{2}$"))
+    alerts = medians.get_by_role("row", name=re.compile("^Time to acknowledge an alert"))
+    await expect(alerts.locator("[data-median]")).to_have_text("Network median –")  # none yet
 
     for title in ("Active members by month", "Share of activity out of hours by month"):
         chart = ann.get_by_role("img", name=title)
