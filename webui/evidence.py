@@ -306,8 +306,10 @@ def export_csv(pooled: evidence.Pooled) -> str:
             for name, value in network_values(sums, medians).items():
                 writer.writerow([pooled.plan.name, NETWORK, str(period), name, value])
             for row in median_rows(medians):
-                pooled_from = [(f"{row.name}_pooled_from", row.pooled)]
-                for figure, value in [*pooled_from, (f"{row.name}_left_out", row.left_out)]:
+                for figure, value in (
+                    (f"{row.name}_pooled_from", row.pooled),
+                    (f"{row.name}_left_out", row.left_out),
+                ):
                     writer.writerow([pooled.plan.name, NETWORK, str(period), figure, value])
     return out.getvalue()
 
