@@ -40,7 +40,6 @@ from urllib.parse import urlsplit
 from aiohttp import hdrs, web
 from aiohttp.helpers import parse_mimetype
 
-from actors import subnets
 from actors.clock import Clock
 from actors.ids import LocalIds
 from federation.client import BodyTooLarge, read_body
@@ -137,9 +136,10 @@ class SubnetGate:
     a third host that we hold a reference of): as `object`, `target`, `audience`, `to`, `cc`,
     `inReplyTo`, inside an embedded object, in a one-item list — however it is written.
     Invited nodes pass: a new partner's first Join may arrive before its Accept is processed.
-    Nothing is remembered between requests: the database is asked each time (one small query),
-    so the end of a share or of a peering holds from the moment it commits, whichever process
-    (a `sharon subnet unshare` run beside the server included) ended it."""
+    Nothing is remembered between requests: the database is asked each time (one or two small
+    Core queries on a read-only connection that never waits for the writer), so the end of a
+    share or of a peering holds from the moment it commits, whichever process (a `sharon subnet
+    unshare` run beside the server included) ended it."""
 
     db: Database
     ids: LocalIds
@@ -148,21 +148,12 @@ class SubnetGate:
         slugs, post_ids, others = self._named(activity, peer.host)
         if not slugs and not post_ids and not others:
             return False
-        async with self.db.transaction() as s:
-            for post_id in post_ids:
-                post = await post_store.post_by_id(s, post_id)
-                slug = self.ids.subnet_slug(post.subnet_uri) if post else None
-                if slug is not None:
+        async with self.db.reading() as s:
+            for subnet_uri in await post_store.subnet_uris_of(s, post_ids, others):
+                slug = self.ids.subnet_slug(subnet_uri)
+                if slug is not None:  # our post, or a partner's post in one of our subnets
                     slugs.add(slug)
-            for ref in (await post_store.refs_by_uri(s, sorted(others))).values():
-                slug = self.ids.subnet_slug(ref.subnet_uri)  # a partner's post in our subnet
-                if slug is not None:
-                    slugs.add(slug)
-            for slug in slugs:
-                subnet = await subnet_store.subnet_by_slug(s, slug)
-                if subnet is None or not await subnets.node_may_see_group(s, subnet, peer):
-                    return True
-        return False
+            return bool(slugs) and await subnet_store.slugs_open_to(s, slugs, peer.id) != slugs
 
     def _named(self, activity: dict[str, Any], sender: str) -> tuple[set[str], set[str], set[str]]:
         """Slugs of our subnets and ids of our posts named anywhere in the activity, and the

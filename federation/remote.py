@@ -241,7 +241,7 @@ class PeerTable:
         ):
             return
         started = self.monotonic()
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             peers = [peer for peer in await store.list_peers(s) if peer.state != "removed"]
         self._by_host = {peer.host: peer for peer in peers}
         self._by_id = {peer.id: peer for peer in peers}
@@ -312,7 +312,7 @@ class Directory:
 
     async def actor(self, uri: str, peer: Peer, *, refresh: bool = False) -> RemoteActor:
         if not refresh:
-            async with self.db.transaction() as s:
+            async with self.db.reading() as s:
                 cached = await store.remote_actor(s, uri)
             if cached is not None:
                 return cached

@@ -52,8 +52,15 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """An engine for `url`; SQLite gets its pragmas on every new connection."""
+def _sqlite_query_only(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def make_engine(url: str, *, query_only: bool = False) -> AsyncEngine:
+    """An engine for `url`; SQLite gets its pragmas on every new connection, and with
+    `query_only` refuses any write ("attempt to write a readonly database")."""
     kwargs: dict[str, Any] = {}
     full = async_url(url)
     if full.startswith("sqlite"):
@@ -64,6 +71,8 @@ def make_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(full, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if query_only:
+            event.listen(engine.sync_engine, "connect", _sqlite_query_only)
     return engine
 
 
@@ -73,13 +82,19 @@ class TaskLock:
     of one node (`sharon serve`'s web and worker processes, a CLI command run beside them)
     take turns too.
 
-    The file lock is polled (every 0.2 ms, growing to 2 ms), never waited on in a thread, so a
-    cancelled waiter leaves nothing behind. After `FILE_WAIT` seconds without it, the unit of
-    work goes ahead and SQLite's own busy handler decides, as if there were no file lock. POSIX
-    locks belong to a process, so two `Database`s of one file in one process (a test reading a
-    node's file) do not exclude each other, exactly as before this lock existed."""
+    Two bytes of the file are locked: the turn (byte 0) and the place next in line (byte 1).
+    A process takes the place in line, then the turn, then gives up its place; so a process
+    that has just ended its turn cannot take it straight back while another waits in line,
+    and two busy processes alternate instead of one starving the other.
+
+    The file locks are polled (every 0.1 ms, growing to 1 ms), never waited on in a thread,
+    so a cancelled waiter leaves nothing behind. After `FILE_WAIT` seconds without the turn,
+    the unit of work goes ahead and SQLite's own busy handler decides, as if there were no
+    file lock. POSIX locks belong to a process, so two `Database`s of one file in one process
+    (a test reading a node's file) do not exclude each other."""
 
     FILE_WAIT = 10.0
+    TURN, IN_LINE = 0, 1
 
     def __init__(self, file: str | None = None) -> None:
         self._lock = asyncio.Lock()
@@ -101,18 +116,28 @@ class TaskLock:
             finally:
                 self._owner = None
                 if locked and self._fd is not None:
-                    fcntl.lockf(self._fd, fcntl.LOCK_UN)
+                    fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self.TURN)
 
     async def _lock_file(self) -> bool:
+        """True once this process holds the turn; False after `FILE_WAIT` without it."""
         if self._file is None:
             return False
         if self._fd is None:
             self._fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o600)
-        loop = asyncio.get_running_loop()
-        deadline, pause = loop.time() + self.FILE_WAIT, 0.0002
+        deadline = asyncio.get_running_loop().time() + self.FILE_WAIT
+        if not await self._poll(self._fd, self.IN_LINE, deadline):
+            return False
+        try:
+            return await self._poll(self._fd, self.TURN, deadline)
+        finally:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self.IN_LINE)
+
+    @staticmethod
+    async def _poll(fd: int, byte: int, deadline: float) -> bool:
+        loop, pause = asyncio.get_running_loop(), 0.0001
         while True:
             try:
-                fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
                 return True
             except OSError as error:
                 if error.errno not in (errno.EACCES, errno.EAGAIN):
@@ -120,7 +145,7 @@ class TaskLock:
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.002)
+            pause = min(pause * 2, 0.001)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -165,12 +190,21 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
     _turns: TaskLock | None = field(default=None, compare=False)
     lease_owner: LeaseOwner = field(default_factory=LeaseOwner, compare=False)
+    _read_engine: AsyncEngine | None = field(default=None, compare=False)
 
     @classmethod
     def connect(cls, url: str) -> Database:
         engine = make_engine(url)
-        turns = TaskLock(turns_file(engine)) if engine.dialect.name == "sqlite" else None
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False), turns)
+        if engine.dialect.name != "sqlite":
+            return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+        file = turns_file(engine)
+        return cls(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False),
+            TaskLock(file),
+            # an in-memory database is one connection's own: no second engine sees it
+            _read_engine=make_engine(url, query_only=True) if file is not None else None,
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -187,7 +221,27 @@ class Database:
         async with self._turns.hold(), self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads, for hot paths that must not queue behind writers.
+
+        On a SQLite file it takes no turn (in WAL mode readers never wait for the writer) and
+        runs on connections that refuse writes, so a write slipped in by mistake fails loudly
+        instead of racing the turn. It sees what was committed when it began, not the caller's
+        own uncommitted writes. Elsewhere it is `transaction()`."""
+        if self._read_engine is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with (
+            AsyncSession(self._read_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
         if self._turns is not None:
             self._turns.close()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, literal, or_, select, text
+from sqlalchemy import and_, delete, func, literal, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,6 +115,23 @@ async def refs_by_uri(s: AsyncSession, object_uris: Sequence[str]) -> dict[str, 
         return {}
     rows = await s.scalars(select(PostRef).where(PostRef.object_uri.in_(object_uris)))
     return {row.object_uri: row for row in rows}
+
+
+async def subnet_uris_of(
+    s: AsyncSession, post_ids: Collection[str], object_uris: Collection[str]
+) -> set[str]:
+    """The subnets holding these posts of ours (by id) and these partners' posts we hold
+    references of (by object URI), in one Core query; unknown ones are left out."""
+    post, ref = Post.__table__, PostRef.__table__
+    parts = []
+    if post_ids:
+        parts.append(select(post.c.subnet_uri).where(post.c.id.in_(sorted(post_ids))))
+    if object_uris:
+        parts.append(select(ref.c.subnet_uri).where(ref.c.object_uri.in_(sorted(object_uris))))
+    if not parts:
+        return set()
+    rows = await s.execute(parts[0] if len(parts) == 1 else union_all(*parts))
+    return set(rows.scalars())
 
 
 async def visible_post(s: AsyncSession, post_id: str) -> Post | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,22 @@ async def subnet_by_slug(s: AsyncSession, slug: str) -> Subnet | None:
         if found is not None:
             memo[slug] = found
     return found
+
+
+async def slugs_open_to(s: AsyncSession, slugs: Collection[str], peer_id: str) -> set[str]:
+    """Which of these subnets (by slug) are offered to the peer or shared with it: one Core
+    query, for the inbox's door, which asks it of every activity that names a subnet."""
+    subnet, partner = Subnet.__table__, SubnetPartner.__table__
+    rows = await s.execute(
+        select(subnet.c.slug)
+        .join(partner, partner.c.subnet_id == subnet.c.id)
+        .where(
+            subnet.c.slug.in_(sorted(slugs)),
+            partner.c.peer_id == peer_id,
+            partner.c.state.in_(("invited", "accepted")),
+        )
+    )
+    return set(rows.scalars())
 
 
 async def invite_partner(s: AsyncSession, *, subnet_id: str, peer_id: str, now: datetime) -> bool:
