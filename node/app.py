@@ -56,6 +56,7 @@ from node.metrics import (
     MeteredScreener,
     MetricsRoute,
     NodeMetrics,
+    trace_requests,
     write_work_counts,
 )
 from node.metrics import count_requests as metrics_middleware
@@ -141,7 +142,7 @@ async def create_app(
     drive them by hand). `settings.metrics` and `settings.request_logging` off leave their
     middleware and collection out altogether (README "Operating a node")."""
     metrics = NodeMetrics(CollectorRegistry())  # per app: never the global registry
-    counts = WorkCounts()  # what this process's workers do; written down for /metrics
+    counts = WorkCounts()  # what this process's workers and requests do, for /metrics
     serves_web = role in ("all", "web")
     ids = LocalIds(settings.url)
     keys = NodeKeys.load(settings.data_dir)
@@ -156,7 +157,7 @@ async def create_app(
     http = aiohttp.ClientSession(
         headers={"User-Agent": "sharon-node/0.1"},
         connector=aiohttp.TCPConnector(limit=256),
-        trace_configs=[*trace_configs, *([metrics.trace_config()] if settings.metrics else [])],
+        trace_configs=[*trace_configs, *([trace_requests(counts)] if settings.metrics else [])],
     )
     client = SignedClient(http, keys, clock)
     home_queues = LiveHomeQueues(db, ids, client)  # what waits at partner subnets' homes

@@ -2,15 +2,16 @@
 
 Each app has its own `CollectorRegistry` (several nodes run in one test process; nothing goes to
 the library's global registry). Counters move as things happen — requests (by route *pattern*,
-never the raw path or query), inbox answers, outbound deliveries and fetches (by peer host),
-screenings; queue depths, ages and open alerts are read from the database at scrape time. No
-label ever holds a person, a post or anything a request supplied bar its route and status.
+never the raw path or query), inbox answers, screenings; queue depths, ages and open alerts are
+read from the database at scrape time. No label ever holds a person, a post or anything a
+request supplied bar its route and status.
 
 The background work's counters (items done, rejected and failed per queue, failed attempts,
-restarts of supervised tasks) are tallied where the workers run, perhaps in another process
-(federation/work_counts.py): every process adds its tallies to the `work_count` table every
-`WRITE_EVERY` seconds and as it stops, and a scrape adds its own process's first, then reads the
-table — so the figures are the node's, whichever process is scraped.
+restarts of supervised tasks) and the outbound deliveries and fetches (by peer host) are
+tallied where the work is done, perhaps in another process (federation/work_counts.py): every
+process adds its tallies to the `work_count` table every `WRITE_EVERY` seconds and as it stops,
+and a scrape adds its own process's first, then reads the table — so the figures are the
+node's, whichever process is scraped, and each is counted once.
 
 `/metrics` answers only a bearer token equal to `metrics_token` in the settings; with no token
 configured it answers 404, as if it did not exist. With `metrics = false` nothing is collected
@@ -41,7 +42,7 @@ from prometheus_client.registry import Collector
 from actors.clock import Clock
 from actors.screening import Screener, Screening
 from federation.cache import TTLCache
-from federation.work_counts import Tally, WorkCounts
+from federation.work_counts import Request, Tally, WorkCounts
 from storage import alerts, health
 from storage.engine import Database
 from storage.work_counts import add_work_counts, work_counts
@@ -49,6 +50,7 @@ from storage.work_counts import add_work_counts, work_counts
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 INBOX_SUFFIX = "/inbox"
 WRITE_EVERY = 2.0
+PEER_LENGTH = 255  # what work_count.peer holds
 
 
 class NodeMetrics:
@@ -72,18 +74,6 @@ class NodeMetrics:
             "sharon_inbox_requests",
             "Activities posted to an inbox: accepted (202) or refused, by status",
             ["outcome", "status"],
-            registry=registry,
-        )
-        self.deliveries = Counter(
-            "sharon_deliveries",
-            "Deliveries (POSTs to a peer's inbox), by peer host and outcome",
-            ["peer", "outcome"],
-            registry=registry,
-        )
-        self.fetches = Counter(
-            "sharon_peer_fetches",
-            "Signed GETs of peers' documents and content, by peer host and outcome",
-            ["peer", "outcome"],
             registry=registry,
         )
         self.screenings = Counter(
@@ -147,33 +137,37 @@ class NodeMetrics:
         if request.method == "POST" and route.endswith(INBOX_SUFFIX):
             self.inbox.labels("accepted" if status == 202 else "refused", str(status)).inc()
 
-    def trace_config(self) -> aiohttp.TraceConfig:
-        """Counts every outbound request by the peer's host and its outcome (status class)."""
-        trace = aiohttp.TraceConfig()
 
-        def counter(method: str, path: str) -> Counter | None:
-            if method == "POST" and path.endswith(INBOX_SUFFIX):
-                return self.deliveries
-            return self.fetches if method == "GET" else None
+def trace_requests(counts: WorkCounts) -> aiohttp.TraceConfig:
+    """Counts every outbound delivery (POST to an inbox) and fetch (GET) by the peer's host and
+    its outcome (status class, or `error`), in the process's work counts: so they reach
+    `/metrics` from whichever process sent them."""
+    trace = aiohttp.TraceConfig()
 
-        async def on_end(_session: Any, _context: Any, params: Any) -> None:
-            chosen = counter(params.method, params.url.path)
-            if chosen is not None:
-                chosen.labels(_host(params.url), f"{params.response.status // 100}xx").inc()
+    def kind(method: str, path: str) -> Request | None:
+        if method == "POST" and path.endswith(INBOX_SUFFIX):
+            return "delivery"
+        return "fetch" if method == "GET" else None
 
-        async def on_error(_session: Any, _context: Any, params: Any) -> None:
-            chosen = counter(params.method, params.url.path)
-            if chosen is not None:
-                chosen.labels(_host(params.url), "error").inc()
+    async def on_end(_session: Any, _context: Any, params: Any) -> None:
+        chosen = kind(params.method, params.url.path)
+        if chosen is not None:
+            counts.requested(chosen, _host(params.url), f"{params.response.status // 100}xx")
 
-        trace.on_request_end.append(on_end)
-        trace.on_request_exception.append(on_error)
-        return trace
+    async def on_error(_session: Any, _context: Any, params: Any) -> None:
+        chosen = kind(params.method, params.url.path)
+        if chosen is not None:
+            counts.requested(chosen, _host(params.url), "error")
+
+    trace.on_request_end.append(on_end)
+    trace.on_request_exception.append(on_error)
+    return trace
 
 
 def _host(url: Any) -> str:
-    """`host[:port]` as peers are known (`peer.host`), without any user part of the URL."""
-    return str(url.host_port_subcomponent or "")
+    """`host[:port]` as peers are known (`peer.host`), without any user part of the URL; cut
+    to the 255 characters `work_count.peer` holds, so no host can stop the counts being written."""
+    return str(url.host_port_subcomponent or "")[:PEER_LENGTH]
 
 
 async def write_work_counts(db: Database, counts: WorkCounts) -> None:
@@ -190,7 +184,8 @@ async def write_work_counts(db: Database, counts: WorkCounts) -> None:
 
 
 class WorkCollector(Collector):
-    """The background work's counters, as last read from the database."""
+    """The background work's counters and the outbound requests by peer, as last read from the
+    database."""
 
     def __init__(self) -> None:
         self.counts: Tally = {}
@@ -212,14 +207,28 @@ class WorkCollector(Collector):
             "Supervised background tasks started again after they stopped, by task",
             labels=["task"],
         )
-        for (kind, name), count in sorted(self.counts.items()):
-            if kind == "failed_attempt":
+        requests = {
+            "delivery": CounterMetricFamily(
+                "sharon_deliveries",
+                "Deliveries (POSTs to a peer's inbox), by peer host and outcome",
+                labels=["peer", "outcome"],
+            ),
+            "fetch": CounterMetricFamily(
+                "sharon_peer_fetches",
+                "Signed GETs of peers' documents and content, by peer host and outcome",
+                labels=["peer", "outcome"],
+            ),
+        }
+        for (kind, name, peer), count in sorted(self.counts.items()):
+            if kind in requests:
+                requests[kind].add_metric([peer, name], count)
+            elif kind == "failed_attempt":
                 attempts.add_metric([name], count)
             elif kind == "restart":
                 restarts.add_metric([name], count)
             else:
                 items.add_metric([name, kind], count)
-        yield from (items, attempts, restarts)
+        yield from (items, attempts, restarts, *requests.values())
 
 
 class CacheCollector(Collector):

@@ -852,9 +852,12 @@ class JournalEntry(Base):
 
 class WorkCount(Base):
     """What a node's background work has done, summed over all its processes (node/metrics.py):
-    `kind` is done, rejected, failed, failed_attempt or restart; `name` a queue, job or task."""
+    `kind` is done, rejected, failed, failed_attempt or restart, and `name` a queue, job or
+    task, with `peer` ""; or `kind` is delivery or fetch, `name` the outcome and `peer` the host
+    the request went to."""
 
     __tablename__ = "work_count"
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    peer: Mapped[str] = mapped_column(String(255), primary_key=True, default="")
     count: Mapped[int] = mapped_column(BigInteger, default=0)

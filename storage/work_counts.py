@@ -12,23 +12,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import WorkCount
 
 
-async def add_work_counts(s: AsyncSession, counts: Mapping[tuple[str, str], int]) -> None:
-    """Add each `(kind, name)` count to its row, creating the row if new. Rows are written in
-    key order, so two processes adding at once on PostgreSQL cannot deadlock."""
+async def add_work_counts(s: AsyncSession, counts: Mapping[tuple[str, str, str], int]) -> None:
+    """Add each `(kind, name, peer)` count to its row, creating the row if new. Rows are
+    written in key order, so two processes adding at once on PostgreSQL cannot deadlock."""
     if not counts:
         return
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(WorkCount).values(
-        [{"kind": kind, "name": name, "count": n} for (kind, name), n in sorted(counts.items())]
+        [
+            {"kind": kind, "name": name, "peer": peer, "count": n}
+            for (kind, name, peer), n in sorted(counts.items())
+        ]
     )
     await s.execute(
         statement.on_conflict_do_update(
-            index_elements=["kind", "name"],
+            index_elements=["kind", "name", "peer"],
             set_={"count": WorkCount.count + statement.excluded.count},
         )
     )
 
 
-async def work_counts(s: AsyncSession) -> dict[tuple[str, str], int]:
-    rows = await s.execute(select(WorkCount.kind, WorkCount.name, WorkCount.count))
-    return {(kind, name): int(count) for kind, name, count in rows}
+async def work_counts(s: AsyncSession) -> dict[tuple[str, str, str], int]:
+    rows = await s.execute(select(WorkCount.kind, WorkCount.name, WorkCount.peer, WorkCount.count))
+    return {(kind, name, peer): int(count) for kind, name, peer, count in rows}

@@ -13,6 +13,7 @@ from sqlalchemy import String, column, insert, inspect, select, table
 from storage.engine import Database
 from storage.migrate import alembic_config, upgrade
 from storage.models import Peer, PostRef, UTCDateTime
+from storage.work_counts import add_work_counts
 
 NEW_TABLES = {"invitation", "sign_in_throttle", "recovery_code", "password_reset"}
 
@@ -189,5 +190,71 @@ async def test_report_outcomes_migration_marks_posts_a_moderator_hid_and_goes_ba
         states, columns = await _refs_and_outcomes(url)
         assert set(states.values()) == {"hidden"} and "outcome" not in columns
         await asyncio.to_thread(upgrade, url)
+    finally:
+        await _drop_databases(created)
+
+
+_WORK_COUNT = table("work_count", column("kind"), column("name"), column("count"))
+
+
+async def _work_counts(url: str) -> dict[tuple[str, ...], int]:
+    db = Database.connect(url)
+    try:
+        async with db.transaction() as s:
+            columns = await s.run_sync(
+                lambda sync: [
+                    c["name"] for c in inspect(sync.connection()).get_columns("work_count")
+                ]
+            )
+            key = [column(c) for c in columns if c != "count"]
+            rows = await s.execute(select(*key, column("count")).select_from(table("work_count")))
+            return {tuple(row[:-1]): row[-1] for row in rows}
+    finally:
+        await db.close()
+
+
+async def test_work_counts_by_peer_migration_keeps_the_queue_counts_both_ways(
+    tmp_path: Path,
+) -> None:
+    """Going up, the queue counts gain an empty peer; a count by peer can be added beside one
+    of the same kind and name; going down, the queue counts stay and the per-peer ones go."""
+    created: list[str] = []
+    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'w.sqlite3'}"
+    try:
+        await asyncio.to_thread(upgrade, url, "report_outcomes_0020")
+        db = Database.connect(url)
+        try:
+            async with db.transaction() as s:
+                await s.execute(
+                    insert(_WORK_COUNT).values(
+                        [
+                            {"kind": "done", "name": "delivery", "count": 7},
+                            {"kind": "restart", "name": "pager", "count": 1},
+                        ]
+                    )
+                )
+        finally:
+            await db.close()
+        await asyncio.to_thread(upgrade, url)
+        assert await _work_counts(url) == {
+            ("done", "delivery", ""): 7,
+            ("restart", "pager", ""): 1,
+        }
+        db = Database.connect(url)
+        try:
+            async with db.transaction() as s:
+                await add_work_counts(
+                    s, {("done", "delivery", ""): 1, ("delivery", "2xx", "b.example"): 3}
+                )
+        finally:
+            await db.close()
+        assert (await _work_counts(url))[("delivery", "2xx", "b.example")] == 3
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "report_outcomes_0020")
+        assert await _work_counts(url) == {("done", "delivery"): 8, ("restart", "pager"): 1}
+        await asyncio.to_thread(upgrade, url)
+        assert await _work_counts(url) == {
+            ("done", "delivery", ""): 8,
+            ("restart", "pager", ""): 1,
+        }
     finally:
         await _drop_databases(created)

@@ -149,6 +149,23 @@ async def test_metrics_move_as_two_trusts_federate(
         for queue in ("processing", "planning", "delivery"):
             assert value(samples, "sharon_queue_items_total", queue=queue, outcome="failed") == 0
 
+    # Each delivery counted once where workers and /metrics share a process: all that B sent A
+    # is what A's inbox accepted.
+    async def each_delivery_counted_once() -> bool:
+        delivered = moved(
+            b_before, await scrape(b), "sharon_deliveries_total", peer=a_host, outcome="2xx"
+        )
+        accepted = moved(
+            a_before,
+            await scrape(a),
+            "sharon_inbox_requests_total",
+            outcome="accepted",
+            status="202",
+        )
+        return delivered == accepted
+
+    await eventually(each_delivery_counted_once)
+
     # A refused request at the inbox is counted by its status.
     async with aiohttp.ClientSession() as http:
         async with http.post(a.url + "/inbox", data=b"{}") as response:
@@ -319,6 +336,46 @@ async def test_what_the_worker_process_does_is_counted_on_the_web_process_metric
             return done == 5
 
         await eventually(processed_all, within=30)
+    finally:
+        stop_all(served)
+
+
+async def test_deliveries_the_worker_process_sends_are_counted_per_peer_on_the_web_process(
+    start_node: StartNode,
+) -> None:
+    """`sharon serve` on SQLite: the worker process delivers the share invitation (and what
+    follows it) to a real peer; the web process's /metrics counts each delivery by that peer,
+    once — as many as the peer's inbox accepted."""
+    partner = await start_node("Partner Trust", metrics_token=TOKEN)
+    host = await start_node("Serving Trust")
+    await peer_all(partner, host)
+    await hand_over(host)
+    served = [spawn(host.directory)]
+    try:
+        await eventually(lambda: answers(host.url), within=60)
+        host_before, partner_before = await scrape(host, SERVE_TOKEN), await scrape(partner)
+        await manage.subnet_create(host.directory, "carers", "Carers across the valley")
+        await share(host, "carers", partner)
+        partner_host = partner.url.split("//")[1]
+
+        async def counted_as_accepted() -> bool:
+            delivered = moved(
+                host_before,
+                await scrape(host, SERVE_TOKEN),
+                "sharon_deliveries_total",
+                peer=partner_host,
+                outcome="2xx",
+            )
+            accepted = moved(
+                partner_before,
+                await scrape(partner),
+                "sharon_inbox_requests_total",
+                outcome="accepted",
+                status="202",
+            )
+            return delivered >= 1 and delivered == accepted
+
+        await eventually(counted_as_accepted, within=30)
     finally:
         stop_all(served)
 

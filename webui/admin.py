@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from actors import alerts, retention, sharing
-from actors.errors import ActorError, Invalid, NotFound
+from actors.errors import Invalid, NotFound
 from actors.policy import Action, may
 from actors.records import Person
 from actors.subnets import all_local_subnets
@@ -107,7 +107,7 @@ async def share(request: web.Request) -> web.Response:
                 await sharing.share_subnet(
                     s, slug=values.get("slug", ""), peer=peer, now=ctx.clock(), who=who
                 )
-    except ActorError as error:
+    except NotFound as error:
         return await overview(request, [{"text": str(error), "href": "#shared"}])
     raise done(
         request, "/admin", "sharing-stopped" if values.get("unshare") == "1" else "sharing-offered"

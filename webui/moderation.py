@@ -1,7 +1,8 @@
 """Clinicians' pages for a subnet: its members, adding and removing people, approving joins,
 and posts held for pre-moderation. Rules (who may) live in `actors/membership.py` and
-`actors/moderation.py`; these routes only translate. A moderator of a subnet hosted elsewhere
-also sees what waits at its home, asked live for the page (`actors/home_queue.py`)."""
+`actors/moderation.py`; these routes only translate, and a refusal with no form to show again
+is answered by `webui/domain_errors.py`. A moderator of a subnet hosted elsewhere also sees
+what waits at its home, asked live for the page (`actors/home_queue.py`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from actors import (
     sanctions,
     subnets,
 )
-from actors.errors import ActorError, Conflict, Invalid, NotFound, NotPermitted
+from actors.errors import Conflict, Invalid, NotFound, NotPermitted
 from webui.context import WEB
 from webui.forms import ErrorSummary
 from webui.routes import page, require_person
@@ -148,10 +149,6 @@ async def change(request: web.Request) -> web.Response:
                 raise Invalid("Choose what to do.")
     except (Invalid, Conflict) as error:
         return await members_page(request, subnet_uri, [{"text": str(error), "href": "#username"}])
-    except NotPermitted as error:
-        raise web.HTTPForbidden(text=str(error)) from None
-    except ActorError as error:
-        raise web.HTTPNotFound(text=str(error)) from None
     raise web.HTTPSeeOther(moderate_href(subnet_uri))
 
 
@@ -182,27 +179,20 @@ async def _confirm_page(
     subnet_uri, action, target = (values.get(k, "") for k in ("subnet", "action", "target"))
     if action not in CONFIRM_TITLES:
         raise web.HTTPNotFound(text="There is no such moderator action.")
-    try:
-        async with ctx.db.transaction() as s:
-            summary = await subnets.subnet_for_member(
-                s, ctx.ids, person, subnet_uri, ctx.trust_name
+    async with ctx.db.transaction() as s:
+        summary = await subnets.subnet_for_member(s, ctx.ids, person, subnet_uri, ctx.trust_name)
+        if not await moderation.may_moderate(s, ctx.ids, person, subnet_uri) and not (
+            action == "remove_member"
+        ):
+            raise NotPermitted("Only a moderator of this subnet can do that.")
+        name = "this member"
+        if action in ("warn", "suspend", "remove_member"):
+            found = await membership.members(
+                s, ctx.ids, viewer=person, subnet_uri=subnet_uri, node_name=ctx.trust_name
             )
-            if not await moderation.may_moderate(s, ctx.ids, person, subnet_uri) and not (
-                action == "remove_member"
-            ):
-                raise NotPermitted("Only a moderator of this subnet can do that.")
-            name = "this member"
-            if action in ("warn", "suspend", "remove_member"):
-                found = await membership.members(
-                    s, ctx.ids, viewer=person, subnet_uri=subnet_uri, node_name=ctx.trust_name
-                )
-                name = next((m.name for m in found if m.uri == target), "")
-                if not name:
-                    raise NotFound("That person is not in this subnet.")
-    except NotPermitted as error:
-        raise web.HTTPForbidden(text=str(error)) from None
-    except ActorError as error:
-        raise web.HTTPNotFound(text=str(error)) from None
+            name = next((m.name for m in found if m.uri == target), "")
+            if not name:
+                raise NotFound("That person is not in this subnet.")
     return page(
         request,
         "moderate_confirm.html",
@@ -270,14 +260,10 @@ async def act(request: web.Request) -> web.Response:
                     now=now,
                 )
     except Invalid as error:
-        if action not in CONFIRM_TITLES:
-            raise web.HTTPBadRequest(text=str(error)) from None
+        if action not in CONFIRM_TITLES:  # no form to show again: a 400 (webui/domain_errors)
+            raise
         href = "#duration" if "how long" in str(error) else "#reason"
         return await _confirm_page(request, values, [{"text": str(error), "href": href}])
-    except NotPermitted as error:
-        raise web.HTTPForbidden(text=str(error)) from None
-    except ActorError as error:
-        raise web.HTTPNotFound(text=str(error)) from None
     raise web.HTTPSeeOther(moderate_href(subnet_uri))
 
 

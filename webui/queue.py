@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from actors import queue, reports
-from actors.errors import ActorError, NotPermitted
 from actors.policy import Action
 from webui.context import QUEUE_WAITING, WEB
 from webui.routes import page
@@ -39,15 +38,10 @@ async def release_hold(request: web.Request) -> web.Response:
     person = require_staff(request, Action.READ_MODERATION_QUEUE)
     values = await checked_fields(request)
     ctx = request.app[WEB]
-    try:
-        async with ctx.db.transaction() as s:
-            await reports.release_hold(
-                s, ctx.ids, staff=person, sanction_id=values.get("hold", ""), now=ctx.clock()
-            )
-    except NotPermitted as error:
-        raise web.HTTPForbidden(text=str(error)) from None
-    except ActorError as error:
-        raise web.HTTPNotFound(text=str(error)) from None
+    async with ctx.db.transaction() as s:
+        await reports.release_hold(
+            s, ctx.ids, staff=person, sanction_id=values.get("hold", ""), now=ctx.clock()
+        )
     raise web.HTTPSeeOther("/staff/queue")
 
 

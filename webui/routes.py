@@ -26,7 +26,7 @@ from actors import (
     threads,
     visits,
 )
-from actors.errors import ActorError, Invalid, NotFound, NotPermitted
+from actors.errors import Invalid, NotFound, NotPermitted
 from actors.picture_files import PICTURE_FIELD, too_large
 from actors.policy import Action, may
 from actors.records import Person
@@ -376,8 +376,6 @@ async def write_post(request: web.Request) -> web.Response:
         return await subnet_page(
             request, uri, errors=[{"text": str(error), "href": "#content"}], draft=content
         )
-    except ActorError as error:
-        raise web.HTTPBadRequest(text=str(error)) from None
     if screened.signposts(post.screening_level, post.screening_categories):
         raise web.HTTPSeeOther(support_href(post.id))
     what = "posted" if post.moderation_state == "visible" else "posted-held"
