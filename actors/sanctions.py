@@ -85,10 +85,8 @@ async def require_not_barred(
 async def member_suspended(
     s: AsyncSession, *, member_uri: str, subnet_uri: str, now: datetime
 ) -> bool:
-    return bool(
-        await store.active_sanctions(
-            s, kinds=("suspended",), now=now, member_uri=member_uri, subnet_uri=subnet_uri
-        )
+    return await store.in_force(
+        s, kind="suspended", member_uri=member_uri, subnet_uri=subnet_uri, now=now
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Post, PostRef, Report, Sanction
@@ -88,6 +88,33 @@ async def add_sanction(s: AsyncSession, sanction: Sanction) -> Sanction:
 
 def _active(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return (Sanction.lifted_at.is_(None), or_(Sanction.until.is_(None), Sanction.until > now))
+
+
+async def in_force(
+    s: AsyncSession, *, kind: str, member_uri: str, subnet_uri: str, now: datetime
+) -> bool:
+    """Whether a sanction of `kind` on the member in the subnet is in force.
+
+    One `EXISTS`, asked of every post a partner's member sends, without the autoflush that
+    would write the batch's other pending rows a few at a time (they are written together at
+    commit). A sanction added or lifted in this unit of work and not yet written is flushed
+    first, so it counts."""
+    if any(isinstance(row, Sanction) for row in (*s.new, *s.dirty)):
+        await s.flush()
+    sanction = Sanction.__table__
+    with s.no_autoflush:
+        found = await s.scalar(
+            select(
+                exists().where(
+                    sanction.c.kind == kind,
+                    sanction.c.member_uri == member_uri,
+                    sanction.c.subnet_uri == subnet_uri,
+                    sanction.c.lifted_at.is_(None),
+                    or_(sanction.c.until.is_(None), sanction.c.until > now),
+                )
+            )
+        )
+    return bool(found)
 
 
 async def active_sanctions(
