@@ -22,9 +22,8 @@ sys.stdin.readline()
 """
 
 
-async def test_a_unit_of_work_waits_while_another_process_holds_the_turn(tmp_path: Path) -> None:
-    database = tmp_path / "sharon.sqlite3"
-    db = Database.connect(f"sqlite:///{database}")
+async def _hold_turn(database: Path) -> asyncio.subprocess.Process:
+    """Another process holding the whole turns file (both bytes), once it says so."""
     holder = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -33,9 +32,17 @@ async def test_a_unit_of_work_waits_while_another_process_holds_the_turn(tmp_pat
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
+    assert holder.stdout is not None
+    assert await holder.stdout.readline() == b"held\n"
+    return holder
+
+
+async def test_a_unit_of_work_waits_while_another_process_holds_the_turn(tmp_path: Path) -> None:
+    database = tmp_path / "sharon.sqlite3"
+    db = Database.connect(f"sqlite:///{database}")
+    holder = await _hold_turn(database)
     try:
-        assert holder.stdout is not None and holder.stdin is not None
-        assert await holder.stdout.readline() == b"held\n"
+        assert holder.stdin is not None
         entered = asyncio.Event()
 
         async def work() -> None:
@@ -131,17 +138,8 @@ async def test_reading_goes_ahead_while_another_process_holds_the_turn_and_refus
     async with db.transaction() as s:
         await s.execute(text("CREATE TABLE note (body TEXT)"))
         await s.execute(text("INSERT INTO note VALUES ('kept')"))
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        HOLDER,
-        f"{database}-turns",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
+    holder = await _hold_turn(database)
     try:
-        assert holder.stdout is not None
-        assert await holder.stdout.readline() == b"held\n"
         async with asyncio.timeout(5), db.reading() as s:
             assert (await s.execute(text("SELECT body FROM note"))).scalars().all() == ["kept"]
         with pytest.raises(OperationalError, match="readonly"):
