@@ -1,6 +1,11 @@
 """Fixtures: real nodes on 127.0.0.1 ports, each with its own database (SQLite by default, a
 fresh PostgreSQL database per node when SHARON_TEST_DATABASE_URL is set), and a browser-like
 HTTP client that signs in through the web UI.
+
+Each node's database starts as a copy of one migrated once per test process (`SchemaTemplate`):
+running every migration from empty costs about 2 s a node, most of the suite's time; a copy
+costs milliseconds, and `sharon init` then finds the schema at head. `test_migrations.py` still
+migrates from empty.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ import contextlib
 import os
 import re
 import socket
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -119,8 +125,14 @@ class TestNode:
         return self.settings.url
 
     @property
+    def sqlite_path(self) -> Path:
+        """The node's SQLite database file (the tests on SQLite only)."""
+        return Path(self.settings.database_url.removeprefix("sqlite:///"))
+
+    @property
     def sqlite_files(self) -> list[Path]:
-        return sorted(self.directory.glob("sharon.sqlite3*"))
+        """The database file and its journal files."""
+        return sorted(self.sqlite_path.parent.glob(f"{self.sqlite_path.name}*"))
 
     async def restart(self) -> None:
         """Stop serving and serve again from the same directory (keys and settings re-read)."""
@@ -187,17 +199,62 @@ class TestNode:
         return SignedClient(http, NodeKeys.load(self.directory), utcnow, timeout=60.0)
 
 
-async def _database_url(directory: Path, created: list[str]) -> str | None:
+async def _database_url(directory: Path, created: list[str], template: str = "") -> str | None:
+    """A new empty PostgreSQL database (a copy of `template` if named), or None on SQLite."""
     if not PG_URL:
         return None
     name = f"sharon_test_{uuid.uuid4().hex[:12]}"
     connection = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(
+            f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        )
     finally:
         await connection.close()
     created.append(name)
     return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@dataclass(frozen=True)
+class SchemaTemplate:
+    """A database at the newest migration, made once per test process, to copy for each node."""
+
+    sqlite_file: Path | None = None
+    postgresql_name: str = ""
+
+    async def copy(self, place: Path, created: list[str]) -> str:
+        """The URL of a new database holding the migrated schema and nothing else; on SQLite
+        its file is `place/sharon.sqlite3`."""
+        if self.sqlite_file is None:
+            url = await _database_url(place, created, self.postgresql_name)
+            assert url is not None
+            return url
+        return f"sqlite:///{await asyncio.to_thread(_copy_sqlite, self.sqlite_file, place)}"
+
+
+def _copy_sqlite(source: Path, place: Path) -> Path:
+    """Copy with SQLite's backup API (a plain file copy could miss what is still in the WAL)."""
+    place.mkdir(parents=True)
+    target = place / "sharon.sqlite3"
+    with contextlib.closing(sqlite3.connect(source)) as original:
+        with contextlib.closing(sqlite3.connect(target)) as copy:
+            original.backup(copy)
+    return target
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaTemplate]:
+    if not PG_URL:
+        file = tmp_path_factory.mktemp("schema") / "sharon.sqlite3"
+        upgrade(f"sqlite:///{file}")
+        yield SchemaTemplate(sqlite_file=file)
+        return
+    created: list[str] = []
+    url = asyncio.run(_database_url(Path(), created))
+    assert url is not None
+    upgrade(url)
+    yield SchemaTemplate(postgresql_name=created[0])
+    asyncio.run(_drop_databases(created))
 
 
 async def _drop_databases(names: list[str]) -> None:
@@ -235,7 +292,9 @@ def node_screener() -> Screener:
 
 
 @pytest.fixture
-async def start_node(tmp_path: Path, node_screener: Screener) -> AsyncIterator[StartNode]:
+async def start_node(
+    tmp_path: Path, node_screener: Screener, schema_template: SchemaTemplate
+) -> AsyncIterator[StartNode]:
     """Start a real node (init, serve on a free loopback port); all stop at the end."""
     nodes: list[TestNode] = []
     databases: list[str] = []
@@ -253,7 +312,7 @@ async def start_node(tmp_path: Path, node_screener: Screener) -> AsyncIterator[S
         `screener` replaces the node's default crisis screening; `faults` makes one queue
         item's work raise (federation/workers.py)."""
         directory = tmp_path / f"node-{len(nodes) + 1}"
-        database_url = await _database_url(directory, databases)
+        database_url = await schema_template.copy(tmp_path / f"node-{len(nodes) + 1}-db", databases)
         port = free_port()
         settings = await asyncio.to_thread(
             manage.init_node,
@@ -438,12 +497,10 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30.0)
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
+async def database(tmp_path: Path, schema_template: SchemaTemplate) -> AsyncIterator[Database]:
     """A migrated database of its own, for tests of `actors/` operations with their own clock."""
     created: list[str] = []
-    url = await _database_url(tmp_path, created) or f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    await asyncio.to_thread(upgrade, url)
-    db = Database.connect(url)
+    db = Database.connect(await schema_template.copy(tmp_path / "database", created))
     yield db
     await db.close()
     await _drop_databases(created)

@@ -26,7 +26,7 @@ async def _take_away(node: TestNode) -> None:
         finally:
             await admin.close()
         return
-    path = node.directory / "sharon.sqlite3"
+    path = node.sqlite_path
     path.rename(path.with_name("aside.sqlite3"))
     path.mkdir()
 
@@ -40,7 +40,7 @@ async def _bring_back(node: TestNode) -> None:
         finally:
             await admin.close()
         return
-    path = node.directory / "sharon.sqlite3"
+    path = node.sqlite_path
     path.rmdir()
     path.with_name("aside.sqlite3").rename(path)
 

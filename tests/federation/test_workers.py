@@ -127,6 +127,38 @@ async def _count_items(node: TestNode, n: int) -> bool:
     return len(await _items(node)) == n
 
 
+async def test_a_claimed_batch_is_handled_by_chunks_and_a_failure_redoes_only_its_chunk(
+    start_node: StartNode,
+) -> None:
+    """A claimed batch is not one long transaction (on SQLite it would hold every process's
+    write turn for its whole length): it is handled `chunk` rows at a time, so a failing row
+    makes only its own chunk's rows be redone one by one."""
+    handled: list[str] = []
+
+    def faults(name: str, row: Any) -> None:
+        if name == "processing":
+            handled.append(row.activity_id)
+            if "poison" in row.activity_id:
+                raise RuntimeError("injected")
+
+    a = await start_node("Sending Trust")
+    b = await start_node("Receiving Trust", run_workers=False, faults=faults)
+    await peer_all(a, b)
+    sent = [_delete(a), _delete(a), _delete(a, "poison-"), _delete(a), _delete(a)]
+    for activity in sent:
+        await _post(a, b, activity)
+    await eventually(lambda: _count_items(b, len(sent)))
+    processor = b.runner.app[PROCESSOR]
+    processor.worker.chunk = 2
+    assert await processor.run_once() == len(sent)
+    ids = [activity["id"] for activity in sent]
+    # chunks [0 1] [2 3] [4]: the poisoned chunk fails at its first row, then its rows go
+    # alone; handled as one batch, rows 0 and 1 would have been redone too
+    assert handled == [ids[0], ids[1], ids[2], ids[2], ids[3], ids[4]]
+    states = {key: item.state for key, item in (await _items(b)).items()}
+    assert [states[key] for key in ids] == ["done", "done", "pending", "done", "done"]
+
+
 async def test_a_bad_key_document_from_a_peer_fails_its_item_and_no_other(
     start_node: StartNode,
 ) -> None:
