@@ -89,8 +89,7 @@ class InboxWriter:
         for row, _ in batch:
             unique.setdefault(row["activity_id"], row)
         try:
-            async with self.db.transaction() as s:
-                new = await queues.add_inbox_items(s, list(unique.values()))
+            new = await queues.add_inbox_items(self.db, list(unique.values()))
         except Exception:  # one bad row must not fail its neighbours: each is redone alone
             new, failed = await self._write_one_by_one(list(unique.values()))
             for row, future in batch:
@@ -114,8 +113,7 @@ class InboxWriter:
         failed: dict[str, Exception] = {}
         for row in rows:
             try:
-                async with self.db.transaction() as s:
-                    new |= await queues.add_inbox_items(s, [row])
+                new |= await queues.add_inbox_items(self.db, [row])
             except Exception as error:  # reported to that row's request alone
                 log.warning("inbox row not stored: error=%s", type(error).__name__)
                 failed[row["activity_id"]] = error

@@ -38,6 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.engine import Database
 from storage.models import Delivery, Event, InboxItem, QueueRow
 
 Row = TypeVar("Row", bound=QueueRow)
@@ -175,21 +176,22 @@ async def release_deliveries(s: AsyncSession, peer_id: str, now: datetime) -> No
     )
 
 
-async def add_inbox_items(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert inbound activities, skipping ids already seen; returns the ids that were new.
+async def add_inbox_items(db: Database, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert inbound activities in one transaction of their own, skipping ids already seen;
+    returns the ids that were new.
 
     One cached statement run for many parameter sets (SQLAlchemy batches them into few
-    multi-row INSERTs), rather than a new statement compiled for every burst."""
+    multi-row INSERTs), rather than a new statement compiled for every burst; on SQLite in one
+    step on the writer thread (`Database.write_many`)."""
     if not rows:
         return set()
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = await s.execute(
+    insert = sqlite_insert if db.is_sqlite else pg_insert
+    statement = (
         insert(InboxItem)
         .on_conflict_do_nothing(index_elements=["activity_id"])
-        .returning(InboxItem.activity_id),
-        list(rows),
+        .returning(InboxItem.activity_id)
     )
-    return set(result.scalars().all())
+    return {row[0] for row in await db.write_many(statement, rows)}
 
 
 async def claim_inbox_items(

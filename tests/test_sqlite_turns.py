@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
 from sqlalchemy.exc import OperationalError
 
 from storage.engine import Database
@@ -151,3 +151,80 @@ async def test_reading_goes_ahead_while_another_process_holds_the_turn_and_refus
     async with db.reading() as s:
         assert (await s.execute(text("SELECT body FROM note"))).scalars().all() == ["kept"]
     await db.close()
+
+
+NOTES = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String))
+
+
+async def _notes_database(path: Path) -> Database:
+    db = Database.connect(f"sqlite:///{path}")
+    async with db.engine.begin() as connection:
+        await connection.run_sync(NOTES.metadata.create_all)
+    return db
+
+
+async def test_a_batch_write_waits_for_the_turn_off_the_event_loop_and_returns_its_rows(
+    tmp_path: Path,
+) -> None:
+    """`write_many` (the inbox's group commit) waits for the node's turn on its own thread:
+    the event loop keeps serving other work meanwhile, and the rows go in once the turn is
+    free, in one transaction."""
+    database = tmp_path / "sharon.sqlite3"
+    db = await _notes_database(database)
+    holder = await _hold_turn(database)
+    try:
+        assert holder.stdin is not None
+        write = asyncio.create_task(
+            db.write_many(insert(NOTES).returning(NOTES.c.text), [{"text": "a"}, {"text": "b"}])
+        )
+        ticks = 0
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not write.done() and ticks == 50
+        holder.stdin.write(b"\n")
+        await holder.stdin.drain()
+        assert sorted(row[0] for row in await asyncio.wait_for(write, 30)) == ["a", "b"]
+        async with db.reading() as s:
+            assert (await s.execute(text("SELECT count(*) FROM notes"))).scalar() == 2
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+        await holder.wait()
+        await db.close()
+
+
+async def test_a_cancelled_batch_write_keeps_the_turn_until_its_thread_is_done(
+    tmp_path: Path,
+) -> None:
+    """Cancelling the caller cannot free this process's turn while the writer thread still
+    works: another unit of work of this process waits for the thread, then goes ahead."""
+    database = tmp_path / "sharon.sqlite3"
+    db = await _notes_database(database)
+    holder = await _hold_turn(database)
+    try:
+        assert holder.stdin is not None
+        write = asyncio.create_task(db.write_many(insert(NOTES), [{"text": "late"}]))
+        await asyncio.sleep(0.2)
+        write.cancel()
+        entered = asyncio.Event()
+
+        async def other() -> None:
+            async with db.transaction():
+                entered.set()
+
+        neighbour = asyncio.create_task(other())
+        await asyncio.sleep(0.3)
+        assert not entered.is_set()
+        holder.stdin.write(b"\n")
+        await holder.stdin.drain()
+        await asyncio.wait_for(neighbour, 30)
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        async with db.reading() as s:
+            assert (await s.execute(text("SELECT text FROM notes"))).scalars().all() == ["late"]
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+        await holder.wait()
+        await db.close()
