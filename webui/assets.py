@@ -5,8 +5,9 @@ gives `/nhsuk/nhsuk-frontend.min.<12 hex of its SHA-256>.css`). Such a name neve
 meaning, so it is served with `Cache-Control: public, max-age=31536000, immutable`: a repeat
 visit fetches none of it. A name without a fingerprint (favicons the NHS.UK template links,
 files a stylesheet names) is served with `no-cache` and an ETag, so it is revalidated (304).
-Text files are compressed once, in memory, with Brotli (Google's `brotli`) and gzip, and sent
-in the smallest coding the browser accepts;
+Text files are compressed once, in memory, with Brotli (Google's `brotli`) and gzip, when
+first asked for (naming a file in a page needs only its digest), and sent in the smallest
+coding the browser accepts;
 pages are compressed as they are sent (`webui/routes.page`; their CSRF tokens are masked afresh
 on every page, so compression reveals nothing of them: BREACH).
 The NHS.UK stylesheet is made for nhs.uk: it names its icons from the site root (`/assets/…`)
@@ -23,6 +24,7 @@ import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import brotli
@@ -41,10 +43,25 @@ _FINGERPRINTED = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{12})(?P<ext>\.[A-
 @dataclass(frozen=True)
 class Asset:
     body: bytes
-    gzipped: bytes | None
     digest: str
-    brotlied: bytes | None
     content_type: str
+    compressible: bool
+
+    @cached_property
+    def gzipped(self) -> bytes | None:
+        """The body gzipped, if that is smaller."""
+        if not self.compressible:
+            return None
+        gzipped = gzip.compress(self.body, compresslevel=9, mtime=0)
+        return gzipped if len(gzipped) < len(self.body) else None
+
+    @cached_property
+    def brotlied(self) -> bytes | None:
+        """The body in Brotli (quality 11), if that is smaller than either of the others."""
+        if not self.compressible:
+            return None
+        brotlied = brotli.compress(self.body, quality=11)
+        return brotlied if len(brotlied) < len(self.gzipped or self.body) else None
 
 
 def for_this_site(body: bytes, prefix: str) -> bytes:
@@ -57,20 +74,13 @@ def _load(path: Path, prefix: str) -> Asset:
     body = path.read_bytes()
     if path.suffix == ".css":
         body = for_this_site(body, prefix)
-    gzipped = brotlied = None
-    if path.suffix in COMPRESSIBLE and len(body) >= MIN_COMPRESS:
-        gzipped = gzip.compress(body, compresslevel=9, mtime=0)
-        gzipped = gzipped if len(gzipped) < len(body) else None
-        brotlied = brotli.compress(body, quality=11)
-        brotlied = brotlied if len(brotlied) < len(gzipped or body) else None
     kind = {".js": "text/javascript", ".mjs": "text/javascript", ".map": "application/json"}
     content_type = kind.get(path.suffix) or mimetypes.guess_type(path.name)[0]
     return Asset(
         body=body,
-        gzipped=gzipped,
-        brotlied=brotlied,
         digest=hashlib.sha256(body).hexdigest()[:12],
         content_type=content_type or "application/octet-stream",
+        compressible=path.suffix in COMPRESSIBLE and len(body) >= MIN_COMPRESS,
     )
 
 

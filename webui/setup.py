@@ -70,6 +70,28 @@ def default_assets_dir() -> Path:
     )
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per process, not once per app: `sharon demo` and the tests
+    serve several nodes from one process, and compiling the NHS.UK macros for each cost
+    seconds. Jinja checks each entry against its template's source checksum, so a changed
+    template is compiled afresh; entries are not keyed by the environment's options, so only
+    environments made by `setup` below, all alike, may share it."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def setup(app: web.Application, ctx: WebContext) -> None:
     if not (ctx.assets_dir / "nhsuk-frontend.min.css").is_file():
         raise FileNotFoundError(
@@ -91,6 +113,7 @@ def setup(app: web.Application, ctx: WebContext) -> None:
         # posts was a quarter blank lines. Only template lines change; values print as they are.
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=COMPILED_TEMPLATES,
     )
     environment.filters["number_parts"] = numbers.parts
     environment.globals["asset_url"] = assets.url
