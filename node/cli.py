@@ -1,6 +1,9 @@
 """`sharon`: the trust admin's command line (like Mastodon's tootctl).
 
-Every failure prints one line starting `sharon: ` and exits non-zero.
+Every failure prints one line starting `sharon: ` and exits non-zero. The web app, the
+screening model (scikit-learn), backups, the demo and the response-time tables are imported
+by the commands that use them: everything else (`peer add`, `user add`, …) starts in about
+half the time.
 """
 
 from __future__ import annotations
@@ -13,20 +16,18 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeAlias
-
-from aiohttp import web
+from typing import TYPE_CHECKING, TypeAlias
 
 from actors import response_times
 from actors.errors import ActorError
 from actors.policy import SUBNET_KINDS, Role
 from actors.retention import PolicyChange
 from actors.screening import dataset as screening_data
-from actors.screening import model as screening_model
-from actors.screening.default import load_screener
-from node import backup, demo, logs, manage, processes, screening
-from node.app import WorkerAlreadyRunning, create_app
+from node import logs, manage, processes
 from node.settings import Settings
+
+if TYPE_CHECKING:
+    from actors.screening import Screener
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -88,10 +89,14 @@ def _serve(directory: Path, *, web_only: bool, web_processes: int, bind: str | N
         raise manage.ManageError(
             "--processes above 1 needs PostgreSQL (a SQLite node has one web process)"
         )
-    screener = load_screener()  # once, before the children fork: they share it
+    screener = _screener(None)  # once, before the children fork: they share it
     print(f"{settings.trust_name}: serving {settings.url}", flush=True)
 
     def web_process() -> int:
+        from aiohttp import web
+
+        from node.app import create_app
+
         web.run_app(
             create_app(settings, role="web", screener=screener),
             host=host,
@@ -117,9 +122,26 @@ def _work(directory: Path) -> int:
     return _work_here(settings)
 
 
+def _screener(path: Path | None) -> Screener:
+    from actors.screening.default import load_screener
+    from actors.screening.model import ModelUnavailable
+
+    try:
+        return load_screener(path)
+    except ModelUnavailable as error:
+        raise manage.ManageError(str(error)) from None
+
+
 def _work_here(settings: Settings) -> int:
+    from aiohttp import web
+
+    from node.app import WorkerAlreadyRunning, create_app
+
     async def work() -> None:
-        app = await create_app(settings, role="worker")
+        try:
+            app = await create_app(settings, role="worker")
+        except WorkerAlreadyRunning as error:
+            raise manage.ManageError(str(error)) from None
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         stop = asyncio.Event()
@@ -154,18 +176,24 @@ def _work_command(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
+    from node import backup
+
     written = backup.backup(Path(args.dir), Path(args.file))
     print(f"Backed up {args.dir} to {written}")
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
+    from node import backup
+
     restored = backup.restore(Path(args.file), Path(args.dir), args.database_url)
     print(f"Restored {restored.trust_name} into {restored.directory}; start it with sharon serve")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from node import demo
+
     demo.main(base_port=args.port)
     return 0
 
@@ -309,16 +337,22 @@ def _keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _screen_train(args: argparse.Namespace) -> int:
-    if args.if_stale and screening.current(Path(args.data), Path(args.out)):
-        print(f"Screening model {args.out} is up to date")
+    from actors.screening.model import DEFAULT_PATH
+    from node import screening
+
+    out = Path(args.out) if args.out else DEFAULT_PATH
+    if args.if_stale and screening.current(Path(args.data), out):
+        print(f"Screening model {out} is up to date")
         return 0
-    trained, held_out = screening.train(Path(args.data), Path(args.out))
-    print(f"Screening model written to {args.out}: {trained} posts, {held_out} held out")
+    trained, held_out = screening.train(Path(args.data), out)
+    print(f"Screening model written to {out}: {trained} posts, {held_out} held out")
     return 0
 
 
 def _screen(args: argparse.Namespace) -> int:
-    screener = load_screener(Path(args.model) if args.model else None)
+    from node import screening
+
+    screener = _screener(Path(args.model) if args.model else None)
     return screening.screen_lines(screener, sys.stdin, sys.stdout, sys.stderr)
 
 
@@ -556,7 +590,9 @@ def parser() -> argparse.ArgumentParser:
         screen_sub, "train", _screen_train, "build the model from the labelled data", on_dir=False
     )
     screen_train.add_argument("--data", default=str(screening_data.DATA_DIR))
-    screen_train.add_argument("--out", default=str(screening_model.DEFAULT_PATH))
+    screen_train.add_argument(
+        "--out", help="where to write the model (default: the one `sharon serve` loads)"
+    )
     screen_train.add_argument(
         "--if-stale", action="store_true", help="only when the data or scikit-learn changed"
     )
@@ -568,12 +604,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
-    except (
-        manage.ManageError,
-        ActorError,
-        screening_model.ModelUnavailable,
-        WorkerAlreadyRunning,
-    ) as error:
+    except (manage.ManageError, ActorError) as error:
         print(f"sharon: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
