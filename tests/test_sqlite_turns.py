@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,10 @@ sys.stdin.readline()
 """
 
 
-async def _hold_turn(database: Path) -> asyncio.subprocess.Process:
-    """Another process holding the whole turns file (both bytes), once it says so."""
+@asynccontextmanager
+async def _turn_held_elsewhere(database: Path) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Another process holding the whole turns file (both bytes) from entry until the
+    `release()` this yields is awaited (or the block ends)."""
     holder = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -32,34 +36,40 @@ async def _hold_turn(database: Path) -> asyncio.subprocess.Process:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    assert holder.stdout is not None
-    assert await holder.stdout.readline() == b"held\n"
-    return holder
+    assert holder.stdin is not None and holder.stdout is not None
+    stdin = holder.stdin
+
+    async def release() -> None:
+        stdin.write(b"\n")
+        await stdin.drain()
+
+    try:
+        assert await holder.stdout.readline() == b"held\n"
+        yield release
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+        await holder.wait()
 
 
 async def test_a_unit_of_work_waits_while_another_process_holds_the_turn(tmp_path: Path) -> None:
     database = tmp_path / "sharon.sqlite3"
     db = Database.connect(f"sqlite:///{database}")
-    holder = await _hold_turn(database)
     try:
-        assert holder.stdin is not None
-        entered = asyncio.Event()
+        async with _turn_held_elsewhere(database) as release:
+            entered = asyncio.Event()
 
-        async def work() -> None:
-            async with db.transaction():
-                entered.set()
+            async def work() -> None:
+                async with db.transaction():
+                    entered.set()
 
-        task = asyncio.create_task(work())
-        await asyncio.sleep(0.5)
-        assert not entered.is_set()
-        holder.stdin.write(b"\n")
-        await holder.stdin.drain()
-        await asyncio.wait_for(task, 30)
-        assert entered.is_set()
+            task = asyncio.create_task(work())
+            await asyncio.sleep(0.5)
+            assert not entered.is_set()
+            await release()
+            await asyncio.wait_for(task, 30)
+            assert entered.is_set()
     finally:
-        if holder.returncode is None:
-            holder.kill()
-        await holder.wait()
         await db.close()
 
 
@@ -138,16 +148,12 @@ async def test_reading_goes_ahead_while_another_process_holds_the_turn_and_refus
     async with db.transaction() as s:
         await s.execute(text("CREATE TABLE note (body TEXT)"))
         await s.execute(text("INSERT INTO note VALUES ('kept')"))
-    holder = await _hold_turn(database)
-    try:
+    async with _turn_held_elsewhere(database):
         async with asyncio.timeout(5), db.reading() as s:
             assert (await s.execute(text("SELECT body FROM note"))).scalars().all() == ["kept"]
         with pytest.raises(OperationalError, match="readonly"):
             async with db.reading() as s:
                 await s.execute(text("INSERT INTO note VALUES ('lost')"))
-    finally:
-        holder.kill()
-        await holder.wait()
     async with db.reading() as s:
         assert (await s.execute(text("SELECT body FROM note"))).scalars().all() == ["kept"]
     await db.close()
@@ -171,26 +177,21 @@ async def test_a_batch_write_waits_for_the_turn_off_the_event_loop_and_returns_i
     free, in one transaction."""
     database = tmp_path / "sharon.sqlite3"
     db = await _notes_database(database)
-    holder = await _hold_turn(database)
     try:
-        assert holder.stdin is not None
-        write = asyncio.create_task(
-            db.write_many(insert(NOTES).returning(NOTES.c.text), [{"text": "a"}, {"text": "b"}])
-        )
-        ticks = 0
-        for _ in range(50):
-            await asyncio.sleep(0.01)
-            ticks += 1
-        assert not write.done() and ticks == 50
-        holder.stdin.write(b"\n")
-        await holder.stdin.drain()
-        assert sorted(row[0] for row in await asyncio.wait_for(write, 30)) == ["a", "b"]
+        async with _turn_held_elsewhere(database) as release:
+            write = asyncio.create_task(
+                db.write_many(insert(NOTES).returning(NOTES.c.text), [{"text": "a"}, {"text": "b"}])
+            )
+            ticks = 0
+            for _ in range(50):
+                await asyncio.sleep(0.01)
+                ticks += 1
+            assert not write.done() and ticks == 50
+            await release()
+            assert sorted(row[0] for row in await asyncio.wait_for(write, 30)) == ["a", "b"]
         async with db.reading() as s:
             assert (await s.execute(text("SELECT count(*) FROM notes"))).scalar() == 2
     finally:
-        if holder.returncode is None:
-            holder.kill()
-        await holder.wait()
         await db.close()
 
 
@@ -201,30 +202,25 @@ async def test_a_cancelled_batch_write_keeps_the_turn_until_its_thread_is_done(
     works: another unit of work of this process waits for the thread, then goes ahead."""
     database = tmp_path / "sharon.sqlite3"
     db = await _notes_database(database)
-    holder = await _hold_turn(database)
     try:
-        assert holder.stdin is not None
-        write = asyncio.create_task(db.write_many(insert(NOTES), [{"text": "late"}]))
-        await asyncio.sleep(0.2)
-        write.cancel()
-        entered = asyncio.Event()
+        async with _turn_held_elsewhere(database) as release:
+            write = asyncio.create_task(db.write_many(insert(NOTES), [{"text": "late"}]))
+            await asyncio.sleep(0.2)
+            write.cancel()
+            entered = asyncio.Event()
 
-        async def other() -> None:
-            async with db.transaction():
-                entered.set()
+            async def other() -> None:
+                async with db.transaction():
+                    entered.set()
 
-        neighbour = asyncio.create_task(other())
-        await asyncio.sleep(0.3)
-        assert not entered.is_set()
-        holder.stdin.write(b"\n")
-        await holder.stdin.drain()
-        await asyncio.wait_for(neighbour, 30)
-        with pytest.raises(asyncio.CancelledError):
-            await write
+            neighbour = asyncio.create_task(other())
+            await asyncio.sleep(0.3)
+            assert not entered.is_set()
+            await release()
+            await asyncio.wait_for(neighbour, 30)
+            with pytest.raises(asyncio.CancelledError):
+                await write
         async with db.reading() as s:
             assert (await s.execute(text("SELECT text FROM notes"))).scalars().all() == ["late"]
     finally:
-        if holder.returncode is None:
-            holder.kill()
-        await holder.wait()
         await db.close()
