@@ -310,7 +310,8 @@ class Database:
         `transaction()`."""
         if self._writer is None or self._turns is None:
             async with self.transaction() as s:
-                result = cast(CursorResult[Any], await s.execute(statement, list(rows)))
+                connection = await s.connection()
+                result = await connection.execute(statement, list(rows))
                 return result.all() if result.returns_rows else ()
         writer = self._writer
         return await self._turns.run_holding(lambda: writer.write(statement, rows), writer.thread)
