@@ -52,7 +52,11 @@ async def _two_partners(
     subnet = await manage.subnet_create(a.directory, "carers", "Carers")
     await share(a, "carers", b)
     await manage.subnet_add(b.directory, subnet, "alex")
-    return a, b, subnet, await b.member_uri("alex", subnet)
+    actor = await b.member_uri("alex", subnet)
+    # B's Join is on its way: wait until A has it, so that no set-up activity lands between a
+    # test's counts of A's inbox
+    await eventually(lambda: _has_member(a, subnet, actor))
+    return a, b, subnet, actor
 
 
 async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -139,7 +143,6 @@ async def test_malformed_json_and_deep_nesting_are_400(start_node: StartNode) ->
 
 async def test_replayed_activity_is_accepted_once_and_processed_once(start_node: StartNode) -> None:
     a, b, subnet, actor = await _two_partners(start_node)
-    await eventually(lambda: _has_member(a, subnet, actor))
     activity = _create(b, actor, subnet)
     body = json.dumps(activity).encode()
     key = NodeKeys.load(b.directory).ed25519
