@@ -113,8 +113,8 @@ def bundled_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[s
     }
 
 
-# pyld's own default loader fetches over the network; make the bundled one its default too, so
-# that no pyld call in this process (ours, or a library's without options) can fetch a context.
+# The bundled loader is also pyld's process-wide default, so that no pyld call in this process
+# (ours, or a library's without options) can fetch a context.
 pyld.set_document_loader(bundled_loader)
 
 

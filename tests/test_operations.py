@@ -357,6 +357,7 @@ async def test_deliveries_the_worker_process_sends_are_counted_per_peer_on_the_w
         await manage.subnet_create(host.directory, "carers", "Carers across the valley")
         await share(host, "carers", partner)
         partner_host = partner.url.split("//")[1]
+        seen: list[tuple[float, float]] = []
 
         async def counted_as_accepted() -> bool:
             delivered = moved(
@@ -373,9 +374,13 @@ async def test_deliveries_the_worker_process_sends_are_counted_per_peer_on_the_w
                 outcome="accepted",
                 status="202",
             )
+            seen.append((delivered, accepted))
             return delivered >= 1 and delivered == accepted
 
         await eventually(counted_as_accepted, within=30)
+        delivered, accepted = seen[-1]
+        assert delivered >= 1, "the worker's deliveries to the partner are counted for it"
+        assert delivered == accepted, "each counted once: as many as the partner accepted"
     finally:
         stop_all(served)
 

@@ -162,37 +162,37 @@ async def test_reading_goes_ahead_while_another_process_holds_the_turn_and_refus
 NOTES = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String))
 
 
-async def _notes_database(path: Path) -> Database:
+@asynccontextmanager
+async def _notes_database(path: Path) -> AsyncIterator[Database]:
+    """A database at `path` holding an empty `notes` table; closed at the end."""
     db = Database.connect(f"sqlite:///{path}")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(NOTES.metadata.create_all)
-    return db
-
-
-async def test_a_batch_write_waits_for_the_turn_off_the_event_loop_and_returns_its_rows(
-    tmp_path: Path,
-) -> None:
-    """`write_many` (the inbox's group commit) waits for the node's turn on its own thread:
-    the event loop keeps serving other work meanwhile, and the rows go in once the turn is
-    free, in one transaction."""
-    database = tmp_path / "sharon.sqlite3"
-    db = await _notes_database(database)
     try:
-        async with _turn_held_elsewhere(database) as release:
-            write = asyncio.create_task(
-                db.write_many(insert(NOTES).returning(NOTES.c.text), [{"text": "a"}, {"text": "b"}])
-            )
-            ticks = 0
-            for _ in range(50):
-                await asyncio.sleep(0.01)
-                ticks += 1
-            assert not write.done() and ticks == 50
-            await release()
-            assert sorted(row[0] for row in await asyncio.wait_for(write, 30)) == ["a", "b"]
-        async with db.reading() as s:
-            assert (await s.execute(text("SELECT count(*) FROM notes"))).scalar() == 2
+        async with db.engine.begin() as connection:
+            await connection.run_sync(NOTES.metadata.create_all)
+        yield db
     finally:
         await db.close()
+
+
+async def test_a_batch_write_waits_for_the_turn_while_reads_go_on_and_returns_its_rows(
+    tmp_path: Path,
+) -> None:
+    """`write_many` (the inbox's group commit) waits while another process holds the node's
+    turn, reads (the inbox's checks) go on meanwhile, and the rows go in, together, once the
+    turn is free."""
+    database = tmp_path / "sharon.sqlite3"
+    async with _notes_database(database) as db, _turn_held_elsewhere(database) as release:
+        write = asyncio.create_task(
+            db.write_many(insert(NOTES).returning(NOTES.c.text), [{"text": "a"}, {"text": "b"}])
+        )
+        await asyncio.sleep(0.5)
+        async with asyncio.timeout(5), db.reading() as s:
+            assert (await s.execute(text("SELECT count(*) FROM notes"))).scalar() == 0
+        assert not write.done()
+        await release()
+        assert sorted(row[0] for row in await asyncio.wait_for(write, 30)) == ["a", "b"]
+        async with db.reading() as s:
+            assert (await s.execute(text("SELECT count(*) FROM notes"))).scalar() == 2
 
 
 async def test_a_cancelled_batch_write_keeps_the_turn_until_its_thread_is_done(
@@ -201,8 +201,7 @@ async def test_a_cancelled_batch_write_keeps_the_turn_until_its_thread_is_done(
     """Cancelling the caller cannot free this process's turn while the writer thread still
     works: another unit of work of this process waits for the thread, then goes ahead."""
     database = tmp_path / "sharon.sqlite3"
-    db = await _notes_database(database)
-    try:
+    async with _notes_database(database) as db:
         async with _turn_held_elsewhere(database) as release:
             write = asyncio.create_task(db.write_many(insert(NOTES), [{"text": "late"}]))
             await asyncio.sleep(0.2)
@@ -222,5 +221,3 @@ async def test_a_cancelled_batch_write_keeps_the_turn_until_its_thread_is_done(
                 await write
         async with db.reading() as s:
             assert (await s.execute(text("SELECT text FROM notes"))).scalars().all() == ["late"]
-    finally:
-        await db.close()
