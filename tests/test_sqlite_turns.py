@@ -52,18 +52,23 @@ async def _turn_held_elsewhere(database: Path) -> AsyncIterator[Callable[[], Awa
         await holder.wait()
 
 
+def _unit_of_work(db: Database) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """A unit of work started in the background, and the event it sets once inside it."""
+    entered = asyncio.Event()
+
+    async def work() -> None:
+        async with db.transaction():
+            entered.set()
+
+    return asyncio.create_task(work()), entered
+
+
 async def test_a_unit_of_work_waits_while_another_process_holds_the_turn(tmp_path: Path) -> None:
     database = tmp_path / "sharon.sqlite3"
     db = Database.connect(f"sqlite:///{database}")
     try:
         async with _turn_held_elsewhere(database) as release:
-            entered = asyncio.Event()
-
-            async def work() -> None:
-                async with db.transaction():
-                    entered.set()
-
-            task = asyncio.create_task(work())
+            task, entered = _unit_of_work(db)
             await asyncio.sleep(0.5)
             assert not entered.is_set()
             await release()
@@ -206,13 +211,7 @@ async def test_a_cancelled_batch_write_keeps_the_turn_until_its_thread_is_done(
             write = asyncio.create_task(db.write_many(insert(NOTES), [{"text": "late"}]))
             await asyncio.sleep(0.2)
             write.cancel()
-            entered = asyncio.Event()
-
-            async def other() -> None:
-                async with db.transaction():
-                    entered.set()
-
-            neighbour = asyncio.create_task(other())
+            neighbour, entered = _unit_of_work(db)
             await asyncio.sleep(0.3)
             assert not entered.is_set()
             await release()
