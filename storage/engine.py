@@ -16,7 +16,16 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, Executable, Result, Row, create_engine, event
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    Executable,
+    Result,
+    Row,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,6 +34,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from storage import sqlite_inline
 
 T = TypeVar("T")
 
@@ -55,6 +66,12 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
+def _no_busy_handler(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")  # storage/sqlite_inline.py waits without blocking
+    cursor.close()
+
+
 def _sqlite_query_only(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA query_only=ON")
@@ -63,17 +80,23 @@ def _sqlite_query_only(dbapi_connection: DBAPIConnection, _record: ConnectionPoo
 
 def make_engine(url: str, *, query_only: bool = False) -> AsyncEngine:
     """An engine for `url`; SQLite gets its pragmas on every new connection, and with
-    `query_only` refuses any write ("attempt to write a readonly database")."""
+    `query_only` refuses any write ("attempt to write a readonly database"). A SQLite file's
+    statements run on the event loop's thread (storage/sqlite_inline.py)."""
     kwargs: dict[str, Any] = {}
     full = async_url(url)
     if full.startswith("sqlite"):
         kwargs["pool_size"] = 4
+        path = make_url(full).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            kwargs["async_creator"] = sqlite_inline.creator(path)
     else:
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 10
     engine = create_async_engine(full, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if "async_creator" in kwargs:
+            event.listen(engine.sync_engine, "connect", _no_busy_handler)
         if query_only:
             event.listen(engine.sync_engine, "connect", _sqlite_query_only)
     return engine
@@ -277,7 +300,8 @@ class Database:
                 session.info["lease_owner"] = self.lease_owner.pid
                 yield session
             return
-        async with self._turns.hold(), self.sessions() as session, session.begin():
+        # the turn is given back at commit, before the session closes (which yields to the loop)
+        async with self.sessions() as session, self._turns.hold(), session.begin():
             yield session
 
     @asynccontextmanager

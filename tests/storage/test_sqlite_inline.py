@@ -1,0 +1,113 @@
+"""A SQLite unit of work runs on the event loop's thread and never blocks it waiting for a
+lock (storage/sqlite_inline.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, insert, select
+from sqlalchemy.exc import OperationalError
+
+from storage import sqlite_inline
+from storage.engine import Database
+
+NOTES = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String))
+
+
+@asynccontextmanager
+async def _notes(path: Path) -> AsyncIterator[Database]:
+    db = Database.connect(f"sqlite:///{path}")
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(NOTES.metadata.create_all)
+        yield db
+    finally:
+        await db.close()
+
+
+@asynccontextmanager
+async def _loop_ticks() -> AsyncIterator[Callable[[], int]]:
+    """How many times the event loop has come round to a task that only yields."""
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    task = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    try:
+        yield lambda: ticks
+    finally:
+        task.cancel()
+
+
+async def test_a_unit_of_work_runs_from_first_statement_to_commit_without_yielding(
+    tmp_path: Path,
+) -> None:
+    """Forty statements and the commit complete while no other task runs: nothing a unit of
+    work holds (the node's turn) waits for the event loop to come back."""
+    async with _notes(tmp_path / "sharon.sqlite3") as db, _loop_ticks() as ticks:
+        at_commit: list[int] = []
+        async with db.transaction() as s:
+            event.listen(s.sync_session, "after_commit", lambda _: at_commit.append(ticks()))
+            before = ticks()
+            for n in range(20):
+                await s.execute(insert(NOTES).values(text=f"note {n}"))
+                assert await s.scalar(select(func.count()).select_from(NOTES)) == n + 1
+        assert at_commit == [before]
+        async with db.reading() as s:
+            assert await s.scalar(select(func.count()).select_from(NOTES)) == 20
+
+
+async def test_a_write_refused_as_busy_waits_with_the_loop_running_then_goes_in(
+    tmp_path: Path,
+) -> None:
+    """Another connection holds SQLite's write lock (as a command run beside the node could):
+    the unit of work waits for it without freezing the loop, and its row goes in once the
+    lock is given up."""
+    database = tmp_path / "sharon.sqlite3"
+    async with _notes(database) as db, _loop_ticks() as ticks:
+        other = sqlite3.connect(database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+
+        async def write() -> None:
+            async with db.transaction() as s:
+                await s.execute(insert(NOTES).values(text="waited"))
+
+        task = asyncio.create_task(write())
+        before = ticks()
+        await asyncio.sleep(0.3)
+        assert not task.done()
+        assert ticks() - before > 100
+        other.execute("COMMIT")
+        other.close()
+        await asyncio.wait_for(task, 10)
+        async with db.reading() as s:
+            assert (await s.execute(select(NOTES.c.text))).scalars().all() == ["waited"]
+
+
+async def test_a_write_still_refused_after_the_busy_wait_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_inline, "BUSY_WAIT", 0.2)
+    database = tmp_path / "sharon.sqlite3"
+    async with _notes(database) as db:
+        other = sqlite3.connect(database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with db.transaction() as s:
+                    await s.execute(insert(NOTES).values(text="lost"))
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        async with db.reading() as s:
+            assert await s.scalar(select(func.count()).select_from(NOTES)) == 0
