@@ -9,6 +9,7 @@ needs a migration of the pending rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -59,4 +60,11 @@ class EventKind(StrEnum):
 
 async def record(s: AsyncSession, kind: EventKind, payload: dict[str, Any], now: datetime) -> None:
     """Record that `kind` happened, to be planned once this transaction commits."""
-    await queues.add_event(s, kind.value, payload, now)
+    await record_many(s, kind, [payload], now)
+
+
+async def record_many(
+    s: AsyncSession, kind: EventKind, payloads: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """Record that `kind` happened once for each payload, in order."""
+    await queues.add_events(s, kind.value, payloads, now)

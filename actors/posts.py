@@ -260,51 +260,88 @@ async def _reply_in_subnet(
             raise NotPermitted("A reply must be in the same subnet as the post it answers.")
 
 
-async def accept_remote_post(
-    s: AsyncSession,
-    ids: LocalIds,
-    *,
-    peer: Peer,
-    author_uri: str,
-    object_uri: str,
-    subnet_uri: str,
-    published: datetime,
-    now: datetime,
-    in_reply_to: str | None = None,
-) -> bool:
-    """A partner's member posted in a subnet hosted here: keep a reference, then announce it."""
-    slug = ids.subnet_slug(subnet_uri)
-    if slug is None or not await subnets.node_may_see(s, ids, subnet_uri, peer):
-        raise NotFound("No such subnet is shared with that node.")
-    await subnets.require_member(s, subnet_uri, author_uri)
-    if await sanctions.member_suspended(s, member_uri=author_uri, subnet_uri=subnet_uri, now=now):
-        raise NotPermitted("That member is suspended from this subnet.")
-    await _reply_in_subnet(s, ids, in_reply_to, subnet_uri)
-    subnet = await subnets.local_subnet(s, slug)
-    ref = PostRef(
-        object_uri=object_uri,
-        subnet_uri=subnet_uri,
-        author_uri=author_uri,
-        moderation_state="held" if subnet.premoderation else "visible",
-        peer_id=peer.id,
-        in_reply_to=in_reply_to,
-        published=min(published, now),
-        received_at=now,
+@dataclass(frozen=True)
+class OfferedPost:
+    """A partner's member's post offered to a subnet hosted here (a `Create`), by reference."""
+
+    peer: Peer
+    author_uri: str
+    object_uri: str
+    subnet_uri: str
+    published: datetime
+    in_reply_to: str | None = None
+
+
+async def accept_remote_posts(
+    s: AsyncSession, ids: LocalIds, offered: Sequence[OfferedPost], now: datetime
+) -> list[bool]:
+    """Partners' members posted in subnets hosted here: keep a reference to each, then
+    announce it (premoderated subnets hold it instead). Returns, for each post, whether it was
+    new here.
+
+    Every post must be from a partner of its subnet (else NotFound: no hint that the subnet
+    exists), by an active member not suspended from it (NotPermitted), and a reply must be in
+    its parent's subnet. If any post is refused, the error is raised and nothing of the run is
+    kept (the inbox worker then offers each post alone, to refuse only that one). The worker
+    offers a run of Creates at once: its checks and writes are a fixed number of statements,
+    however many posts the run holds (subnets and partners are remembered for the unit of
+    work)."""
+    premoderated: dict[str, bool] = {}
+    for post in offered:
+        slug = ids.subnet_slug(post.subnet_uri)
+        if slug is None or not await subnets.node_may_see(s, ids, post.subnet_uri, post.peer):
+            raise NotFound("No such subnet is shared with that node.")
+        premoderated[post.subnet_uri] = (await subnets.local_subnet(s, slug)).premoderation
+    pairs = [(post.subnet_uri, post.author_uri) for post in offered]
+    members = await subnet_store.active_memberships(s, pairs)
+    suspended = await sanctions.suspended_among(s, pairs, now)
+    in_this_run: dict[str, str] = {}
+    for post, pair in zip(offered, pairs, strict=True):
+        if pair not in members:
+            raise NotPermitted("That person is not a member of this subnet.")
+        if pair in suspended:
+            raise NotPermitted("That member is suspended from this subnet.")
+        parent = post.in_reply_to
+        if parent in in_this_run:
+            if in_this_run[parent] != post.subnet_uri:
+                raise NotPermitted("A reply must be in the same subnet as the post it answers.")
+        else:
+            await _reply_in_subnet(s, ids, parent, post.subnet_uri)
+        in_this_run.setdefault(post.object_uri, post.subnet_uri)
+    refs = [
+        PostRef(
+            object_uri=post.object_uri,
+            subnet_uri=post.subnet_uri,
+            author_uri=post.author_uri,
+            moderation_state="held" if premoderated[post.subnet_uri] else "visible",
+            peer_id=post.peer.id,
+            in_reply_to=post.in_reply_to,
+            published=min(post.published, now),
+            received_at=now,
+        )
+        for post in offered
+    ]
+    written = await store.add_refs(s, refs)
+    added: list[bool] = []
+    for ref in refs:
+        added.append(ref.object_uri in written)
+        written.discard(ref.object_uri)  # a post named twice in the run is new once
+    shown = [ref for ref, new in zip(refs, added, strict=True) if new]
+    shown = [ref for ref in shown if ref.moderation_state == "visible"]
+    await events.record_many(
+        s, EventKind.REF_ACCEPTED, [{"object_uri": ref.object_uri} for ref in shown], now
     )
-    if not await store.add_ref(s, ref):
-        return False
-    if ref.moderation_state == "visible":
-        await events.record(s, EventKind.REF_ACCEPTED, {"object_uri": object_uri}, now)
-        if in_reply_to:
+    for ref in shown:
+        if ref.in_reply_to:
             await notices.tell_author(
                 s,
                 ids,
-                post_uri=in_reply_to,
+                post_uri=ref.in_reply_to,
                 kind=notices.NoticeKind.REPLY,
-                actor_uri=author_uri,
+                actor_uri=ref.author_uri,
                 now=now,
             )
-    return True
+    return added
 
 
 async def record_announced(

@@ -9,6 +9,7 @@ clinician reviews it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -82,12 +83,11 @@ async def require_not_barred(
     raise NotPermitted(f"You are suspended from this subnet {until}. Reason: {found.reason}")
 
 
-async def member_suspended(
-    s: AsyncSession, *, member_uri: str, subnet_uri: str, now: datetime
-) -> bool:
-    return await store.in_force(
-        s, kind="suspended", member_uri=member_uri, subnet_uri=subnet_uri, now=now
-    )
+async def suspended_among(
+    s: AsyncSession, pairs: Collection[tuple[str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """Which of these (subnet URI, member URI) pairs are members suspended from the subnet."""
+    return await store.in_force(s, kind="suspended", pairs=pairs, now=now)
 
 
 async def suspend(

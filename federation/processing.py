@@ -39,7 +39,7 @@ from federation.work_counts import WorkCounts
 from federation.workers import Faults, Outcome, QueueWorker, RetryPolicy, Settled, no_faults
 from storage import heard_deletes, queues
 from storage.engine import Database
-from storage.models import InboxItem
+from storage.models import InboxItem, Peer
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,7 @@ class Processor:
         now = self.clock()
         prepared = [(item, normalise(item.activity)) for item in items]
         async with self.db.transaction() as s:
-            deleted = await heard_deletes.heard(
-                s, [uri for _, doc in prepared if (uri := _revives(doc))]
-            )
-            for item, document in prepared:
-                await self._handle(s, item, document, now, deleted)
+            await self._handle(s, prepared, now)
             await self._mark_done(s, items, now)
         self.outbox_wake.set()
         return [Outcome.done(recorded=True)] * len(items)
@@ -117,9 +113,7 @@ class Processor:
         try:
             document = normalise(item.activity)
             async with self.db.transaction() as s:
-                uri = _revives(document)
-                deleted = await heard_deletes.heard(s, [uri] if uri else [])
-                await self._handle(s, item, document, now, deleted)
+                await self._handle(s, [(item, document)], now)
                 await self._mark_done(s, [item], now)
         except (ActorError, MalformedDocument) as error:
             log.info("inbox item rejected: type=%s reason=%s", type(error).__name__, error)
@@ -150,21 +144,27 @@ class Processor:
         )
 
     async def _handle(
-        self,
-        s: AsyncSession,
-        item: InboxItem,
-        document: dict[str, Any],
-        now: datetime,
-        deleted: set[str],
+        self, s: AsyncSession, prepared: Sequence[tuple[InboxItem, dict[str, Any]]], now: datetime
     ) -> None:
-        self.faults("processing", item)
-        peer = await self.directory.peers.by_id(item.peer_id)
-        if peer is None:
-            raise Invalid("the sending peer is no longer agreed")
-        revived = _revives(document)
-        if revived is not None and revived in deleted:
-            raise Invalid("the object was deleted")
-        await dispatch.handle(s, self.handling, peer, document, now)
-        if document.get("type") == "Delete" and (gone := id_of(document.get("object"))):
-            await heard_deletes.remember(s, gone, peer.id, now + KEEP_DELETES)
-            deleted.add(gone)
+        """Check each activity in order (its peer still agreed; not reviving an object deleted
+        before it, here or earlier in the batch), then hand them all to their handlers."""
+        deleted = await heard_deletes.heard(
+            s, [uri for _, doc in prepared if (uri := _revives(doc))]
+        )
+        admitted: list[tuple[Peer, dict[str, Any]]] = []
+        gone_now: list[tuple[str, str]] = []
+        for item, document in prepared:
+            self.faults("processing", item)
+            peer = await self.directory.peers.by_id(item.peer_id)
+            if peer is None:
+                raise Invalid("the sending peer is no longer agreed")
+            revived = _revives(document)
+            if revived is not None and revived in deleted:
+                raise Invalid("the object was deleted")
+            if document.get("type") == "Delete" and (gone := id_of(document.get("object"))):
+                deleted.add(gone)
+                gone_now.append((gone, peer.id))
+            admitted.append((peer, document))
+        await dispatch.handle_all(s, self.handling, admitted, now)
+        for gone, peer_id in gone_now:
+            await heard_deletes.remember(s, gone, peer_id, now + KEEP_DELETES)

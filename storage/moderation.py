@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Post, PostRef, Report, Sanction
@@ -91,30 +91,31 @@ def _active(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
 
 
 async def in_force(
-    s: AsyncSession, *, kind: str, member_uri: str, subnet_uri: str, now: datetime
-) -> bool:
-    """Whether a sanction of `kind` on the member in the subnet is in force.
+    s: AsyncSession, *, kind: str, pairs: Collection[tuple[str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """Which of these (subnet URI, member URI) pairs have a sanction of `kind` in force.
 
-    One `EXISTS`, asked of every post a partner's member sends, without the autoflush that
-    would write the batch's other pending rows a few at a time (they are written together at
-    commit). A sanction added or lifted in this unit of work and not yet written is flushed
+    One query, asked of every run of posts a partner's members send, without the autoflush
+    that would write the batch's other pending rows a few at a time (they are written together
+    at commit). A sanction added or lifted in this unit of work and not yet written is flushed
     first, so it counts."""
+    if not pairs:
+        return set()
     if any(isinstance(row, Sanction) for row in (*s.new, *s.dirty)):
         await s.flush()
     sanction = Sanction.__table__
     with s.no_autoflush:
-        found = await s.scalar(
-            select(
-                exists().where(
-                    sanction.c.kind == kind,
-                    sanction.c.member_uri == member_uri,
-                    sanction.c.subnet_uri == subnet_uri,
-                    sanction.c.lifted_at.is_(None),
-                    or_(sanction.c.until.is_(None), sanction.c.until > now),
-                )
+        rows = await s.execute(
+            select(sanction.c.subnet_uri, sanction.c.member_uri)
+            .where(
+                sanction.c.kind == kind,
+                tuple_(sanction.c.subnet_uri, sanction.c.member_uri).in_(list(set(pairs))),
+                sanction.c.lifted_at.is_(None),
+                or_(sanction.c.until.is_(None), sanction.c.until > now),
             )
+            .distinct()
         )
-    return bool(found)
+    return {(row[0], row[1]) for row in rows}
 
 
 async def active_sanctions(

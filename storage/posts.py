@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Person, Post, PostPicture, PostRef
+from storage.models import Person, Post, PostPicture, PostRef, table_of
 
 
 async def add_post(s: AsyncSession, post: Post) -> Post:
@@ -90,20 +90,29 @@ async def refs_in(
     return (await s.scalars(query)).all()
 
 
-async def add_ref(s: AsyncSession, ref: PostRef) -> bool:
-    """Record a reference; False (and nothing written) when it is already known.
-
-    One statement, and safe when two workers race on the same reference."""
-    values = {column.key: getattr(ref, column.key) for column in PostRef.__table__.columns}
-    values["moderation_state"] = values["moderation_state"] or "visible"
+async def add_refs(s: AsyncSession, refs: Sequence[PostRef]) -> set[str]:
+    """Record references; returns the object URIs written. One already known (or named twice
+    here: the first is kept) is skipped. One statement, safe when two workers race on the same
+    reference."""
+    if not refs:
+        return set()
+    columns = PostRef.__table__.columns
+    rows = [{column.key: getattr(ref, column.key) for column in columns} for ref in refs]
+    for row in rows:
+        row["moderation_state"] = row["moderation_state"] or "visible"
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    added = await s.scalar(
-        insert(PostRef)
-        .values(values)
+    written = await s.scalars(
+        insert(table_of(PostRef))
         .on_conflict_do_nothing(index_elements=["object_uri"])
-        .returning(PostRef.object_uri)
+        .returning(PostRef.object_uri),
+        rows,
     )
-    return added is not None
+    return set(written)
+
+
+async def add_ref(s: AsyncSession, ref: PostRef) -> bool:
+    """Record a reference; False (and nothing written) when it is already known."""
+    return ref.object_uri in await add_refs(s, [ref])
 
 
 async def ref_by_uri(s: AsyncSession, object_uri: str) -> PostRef | None:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     column,
     exists,
     func,
+    insert,
     inspect,
     or_,
     select,
@@ -39,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.engine import Database
-from storage.models import Delivery, Event, InboxItem, QueueRow
+from storage.models import Delivery, Event, InboxItem, QueueRow, table_of
 
 Row = TypeVar("Row", bound=QueueRow)
 
@@ -105,8 +106,19 @@ async def settle(
 AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-async def add_event(s: AsyncSession, kind: str, payload: dict[str, Any], now: datetime) -> None:
-    s.add(Event(kind=kind, payload=payload, created_at=now, next_attempt_at=AT_ONCE))
+async def add_events(
+    s: AsyncSession, kind: str, payloads: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """Queue events of one kind, written at once and numbered in the order given (after any
+    this unit of work queued before)."""
+    if payloads:
+        await s.execute(
+            insert(table_of(Event)),
+            [
+                {"kind": kind, "payload": payload, "created_at": now, "next_attempt_at": AT_ONCE}
+                for payload in payloads
+            ],
+        )
 
 
 async def claim_events(s: AsyncSession, now: datetime, lease: timedelta, limit: int) -> list[Event]:

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy import delete, event, func, inspect, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -231,6 +231,34 @@ async def membership(s: AsyncSession, subnet_uri: str, member_uri: str) -> Membe
     if found is None or found.state != "active" or inspect(found).deleted:
         return None
     return found
+
+
+async def active_memberships(
+    s: AsyncSession, pairs: Collection[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (subnet URI, member URI) pairs are active memberships, as `membership`
+    would answer each: the ones this unit of work has read, as it now holds them; the rest in
+    one query (which flushes this unit of work's own changes first)."""
+    memo = _memo(s, "membership")
+    active: set[tuple[str, str]] = set()
+    unread: list[tuple[str, str]] = []
+    for pair in set(pairs):
+        found: Membership | None = memo.get(pair)
+        if found is None:
+            unread.append(pair)
+        elif found.state == "active" and not inspect(found).deleted:
+            active.add(pair)
+    if unread:
+        rows = await s.scalars(
+            select(Membership).where(
+                tuple_(Membership.subnet_uri, Membership.member_uri).in_(unread),
+                Membership.state == "active",
+            )
+        )
+        for row in rows:
+            memo[row.subnet_uri, row.member_uri] = row
+            active.add((row.subnet_uri, row.member_uri))
+    return active
 
 
 async def memberships_of(s: AsyncSession, member_uri: str) -> Sequence[Membership]:

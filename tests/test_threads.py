@@ -155,7 +155,7 @@ async def test_gdpr_erasure_event_without_the_post_row_still_reaches_every_partn
     post = await a.post_uri("Erase me with my account (marker G1)")
     async with a.db.transaction() as s:
         await s.execute(delete(Post))
-        await queues.add_event(s, "post.deleted", {"post_id": post.rsplit("/", 1)[1]}, utcnow())
+        await queues.add_events(s, "post.deleted", [{"post_id": post.rsplit("/", 1)[1]}], utcnow())
     await eventually(lambda: _rows(b, PostRef, 0, exact=True))
     await eventually(lambda: _acked(a, post))
     assert await b.count(PostRef) == 0

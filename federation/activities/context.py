@@ -8,7 +8,7 @@ turns one verified, normalised inbound activity into `actors` calls; the process
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,3 +55,6 @@ class Handling:
 
 Planner = Callable[[AsyncSession, Planning, Payload, datetime], Awaitable[Planned]]
 Handler = Callable[[AsyncSession, Handling, Peer, Activity, datetime], Awaitable[None]]
+RunHandler = Callable[
+    [AsyncSession, Handling, Sequence[tuple[Peer, Activity]], datetime], Awaitable[None]
+]

@@ -4,14 +4,16 @@ Each family module (posts, threads, membership, sharing, actors, moderation) dec
 `PLANNERS` and `HANDLERS`; here they are merged, and a kind or activity type claimed twice is
 an error at import, never a silent replacement. An Update or Delete about an actor document is
 keyed apart from one about a post ("Update actor", "Delete actor"), so each has exactly one
-handler.
+handler. A family may also take consecutive activities of one type together
+(`RUN_HANDLERS`: the posts family's Creates), as well as one by one.
 tests/federation/test_activity_families.py proves every `EventKind` has a planner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from itertools import groupby
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,7 @@ from federation.activities.context import (
     Planned,
     Planner,
     Planning,
+    RunHandler,
 )
 from storage.models import Peer
 
@@ -46,6 +49,7 @@ def _merge(tables: list[Mapping[K, V]]) -> dict[K, V]:
 
 PLANNERS: dict[EventKind, Planner] = _merge([family.PLANNERS for family in FAMILIES])
 HANDLERS: dict[str, Handler] = _merge([family.HANDLERS for family in FAMILIES])
+RUN_HANDLERS: dict[str, RunHandler] = posts.RUN_HANDLERS
 
 
 def handler_key(doc: Activity) -> str:
@@ -69,3 +73,18 @@ async def handle(s: AsyncSession, ctx: Handling, peer: Peer, doc: Activity, now:
     handler = HANDLERS.get(handler_key(doc))
     if handler is not None:
         await handler(s, ctx, peer, doc, now)
+
+
+async def handle_all(
+    s: AsyncSession, ctx: Handling, activities: Sequence[tuple[Peer, Activity]], now: datetime
+) -> None:
+    """Hand verified activities to their handlers, in order. Consecutive activities whose
+    family also takes them as a run (`RUN_HANDLERS`, e.g. a burst of Creates) go to it
+    together, so a batch costs a few statements per run instead of several per activity."""
+    for key, group in groupby(activities, key=lambda pair: handler_key(pair[1])):
+        run = list(group)
+        if key in RUN_HANDLERS and len(run) > 1:
+            await RUN_HANDLERS[key](s, ctx, run, now)
+        else:
+            for peer, doc in run:
+                await handle(s, ctx, peer, doc, now)

@@ -15,6 +15,7 @@ refused: a subnet's content and what is done to it stay in that subnet.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ from federation.activities.context import (
     Planned,
     Planner,
     Planning,
+    RunHandler,
 )
 from federation.activities.fields import audience_of, in_reply_to, time_of, type_of
 from federation.activities.recipients import live_peer, partners_of
@@ -192,21 +194,30 @@ async def accept_for_erasure(s: AsyncSession, ctx: Planning, p: Payload, now: da
 async def on_create(
     s: AsyncSession, ctx: Handling, peer: Peer, doc: Activity, now: datetime
 ) -> None:
-    actor, object_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
-    subnet_uri = id_of(doc.get("target")) or id_of(doc.get("audience"))
-    if not actor or not object_uri or not subnet_uri or host_of(object_uri) != peer.host:
-        raise Invalid("a Create must name its object (on the sender's node) and subnet")
-    await posts.accept_remote_post(
-        s,
-        ctx.ids,
-        peer=peer,
-        author_uri=actor,
-        object_uri=object_uri,
-        subnet_uri=subnet_uri,
-        published=time_of(doc.get("published"), now),
-        now=now,
-        in_reply_to=in_reply_to(doc),
-    )
+    await on_creates(s, ctx, [(peer, doc)], now)
+
+
+async def on_creates(
+    s: AsyncSession, ctx: Handling, run: Sequence[tuple[Peer, Activity]], now: datetime
+) -> None:
+    """A run of Creates, handled together (`actors.posts.accept_remote_posts`)."""
+    offered = []
+    for peer, doc in run:
+        actor, object_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
+        subnet_uri = id_of(doc.get("target")) or id_of(doc.get("audience"))
+        if not actor or not object_uri or not subnet_uri or host_of(object_uri) != peer.host:
+            raise Invalid("a Create must name its object (on the sender's node) and subnet")
+        offered.append(
+            posts.OfferedPost(
+                peer=peer,
+                author_uri=actor,
+                object_uri=object_uri,
+                subnet_uri=subnet_uri,
+                published=time_of(doc.get("published"), now),
+                in_reply_to=in_reply_to(doc),
+            )
+        )
+    await posts.accept_remote_posts(s, ctx.ids, offered, now)
 
 
 async def on_announce(
@@ -280,6 +291,7 @@ PLANNERS: dict[EventKind, Planner] = {
     EventKind.REF_REMOVED: delete_for_ref,
     EventKind.ERASURE_ACKNOWLEDGED: accept_for_erasure,
 }
+RUN_HANDLERS: dict[str, RunHandler] = {"Create": on_creates}
 HANDLERS: dict[str, Handler] = {
     "Create": on_create,
     "Announce": on_announce,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.engine import Database
 from storage.models import Sanction
@@ -17,10 +18,15 @@ SUBNET = "https://a.example/subnets/carers"
 ALEX, SAM = "https://b.example/members/alex", "https://b.example/members/sam"
 
 
+async def _suspended(s: AsyncSession, pairs: list[tuple[str, str]], at: datetime = NOW) -> set:
+    return await in_force(s, kind="suspended", pairs=pairs, now=at)
+
+
 async def test_a_suspension_is_in_force_for_its_member_and_subnet_until_it_ends_or_is_lifted(
     database: Database,
 ) -> None:
     later = NOW + timedelta(days=15)
+    alex, sam, elsewhere = (SUBNET, ALEX), (SUBNET, SAM), (f"{SUBNET}-2", ALEX)
     async with database.transaction() as s:
         s.add(
             Sanction(
@@ -31,17 +37,12 @@ async def test_a_suspension_is_in_force_for_its_member_and_subnet_until_it_ends_
                 until=NOW + timedelta(days=14),
             )
         )
-        assert await in_force(s, kind="suspended", member_uri=ALEX, subnet_uri=SUBNET, now=NOW)
+        assert await _suspended(s, [alex]) == {alex}
     async with database.transaction() as s:
-        assert await in_force(s, kind="suspended", member_uri=ALEX, subnet_uri=SUBNET, now=NOW)
-        assert not await in_force(s, kind="suspended", member_uri=SAM, subnet_uri=SUBNET, now=NOW)
-        assert not await in_force(
-            s, kind="suspended", member_uri=ALEX, subnet_uri=f"{SUBNET}-2", now=NOW
-        )
-        assert not await in_force(s, kind="warned", member_uri=ALEX, subnet_uri=SUBNET, now=NOW)
-        assert not await in_force(
-            s, kind="suspended", member_uri=ALEX, subnet_uri=SUBNET, now=later
-        )
+        assert await _suspended(s, [alex, sam, elsewhere, alex]) == {alex}
+        assert await _suspended(s, [sam]) == set()
+        assert await in_force(s, kind="warned", pairs=[alex], now=NOW) == set()
+        assert await _suspended(s, [alex], later) == set()
         sanction = (await s.scalars(select(Sanction))).one()
         sanction.lifted_at = NOW + timedelta(hours=1)
-        assert not await in_force(s, kind="suspended", member_uri=ALEX, subnet_uri=SUBNET, now=NOW)
+        assert await _suspended(s, [alex, sam]) == set()
