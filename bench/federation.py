@@ -92,7 +92,7 @@ from federation.signatures import sign_request
 from node import cli, manage
 from node.settings import Settings
 from storage.engine import Database
-from storage.models import Delivery, InboxItem, Peer, new_id
+from storage.models import Delivery, Event, InboxItem, Peer, new_id
 
 SPAWN = multiprocessing.get_context("spawn")
 TERMINAL = ("done", "rejected", "failed")
@@ -137,7 +137,8 @@ class Figures:
         lines = []
         width = max((len(label) for label, *_ in self.rows), default=0) + 2
         for label, value, unit, note in self.rows:
-            shown = "—" if value is None else f"{value:,.2f}" if unit == "×" else f"{value:,.0f}"
+            decimals = 2 if unit in ("×", "s") else 0
+            shown = "—" if value is None else f"{value:,.{decimals}f}"
             lines.append(f"{label:<{width}}{shown:>7} {unit:<6}{note}".rstrip())
         return "\n".join(lines)
 
@@ -288,6 +289,7 @@ async def drive(
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
     elapsed = time.monotonic() - start
     return {
+        "ended_at": time.time(),  # wall clock: the node's processes share it
         "statuses": dict(statuses),
         "ok": sum(n for s, n in statuses.items() if s.startswith("2")),
         "elapsed": elapsed,
@@ -571,6 +573,15 @@ def inbox_states(engine: Engine, prefix: str | None = None) -> dict[str, int]:
         return {state: n for state, n in connection.execute(query).all()}
 
 
+def fanned_out(engine: Engine) -> bool:
+    """No event is waiting to be planned and no delivery to be sent."""
+    with engine.connect() as connection:
+        return not any(
+            connection.scalar(select(func.count()).where(model.state == "pending"))
+            for model in (Event, Delivery)
+        )
+
+
 def delivery_states(engine: Engine) -> dict[str, int]:
     query = select(Delivery.state, func.count()).group_by(Delivery.state)
     with engine.connect() as connection:
@@ -725,8 +736,17 @@ def inbound_phase(
         figures.add(f"proc_{key}", f"inbound processed ({shown})", processed, "/s", " ".join(notes))
         say(
             f"   meanwhile A fanned out Announces to B (real Deliverer, rfc9421); "
-            f"A's delivery rows now: {delivery_states(a_db)}"
+            f"A's delivery rows when processing ended: {delivery_states(a_db)}"
         )
+        if wait_until(lambda: fanned_out(a_db), plan.drain_timeout, every=0.02):
+            lag = time.time() - result["ended_at"]
+            say(
+                f"   every Announce to B sent {lag:.2f} s after the last activity was accepted "
+                f"(A's delivery rows: {delivery_states(a_db)})"
+            )
+            figures.add(f"fanout_{key}", f"fan-out lag ({shown})", lag, "s")
+        else:
+            say(f"   Announces still unsent after {plan.drain_timeout:.0f} s more")
     finally:
         a_db.dispose()
         for node in (a, b):
@@ -1063,6 +1083,7 @@ TARGETS = (
         lambda v, f: "rsa" in f and v >= 0.8 * f["rsa"],
     ),
     ("out_rfc9421", "outbound Ed25519 (SignedClient) ≥ 3,000/s", lambda v, f: v >= 3000),
+    ("fanout_9421", "fan-out: last Announce sent ≤ 1 s after last accepted", lambda v, f: v <= 1),
     ("pg_scale", "PostgreSQL, 1 → 2 web processes: accepted ×1.6 or better", lambda v, f: v >= 1.6),
 )
 
