@@ -310,17 +310,15 @@ class Database:
 
         On a SQLite file it takes no turn (in WAL mode readers never wait for the writer) and
         runs on connections that refuse writes, so a write slipped in by mistake fails loudly
-        instead of racing the turn. It sees what was committed when it began, not the caller's
-        own uncommitted writes. Elsewhere it is `transaction()`."""
+        instead of racing the turn. Each statement sees what was committed when it ran (the driver
+        opens no transaction for a read, so no snapshot is held between statements), never the
+        caller's own uncommitted writes. Elsewhere it is `transaction()`."""
         if self._read_engine is None:
             async with self.transaction() as session:
                 yield session
             return
-        async with (
-            AsyncSession(self._read_engine, expire_on_commit=False) as session,
-            session.begin(),
-        ):
-            yield session
+        async with AsyncSession(self._read_engine, expire_on_commit=False) as session:
+            yield session  # begun by its first statement, rolled back at close
 
     async def write_many(
         self, statement: Executable, rows: Sequence[dict[str, Any]]

@@ -6,12 +6,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, func, inspect, select, tuple_
+from sqlalchemy import bindparam, delete, event, func, inspect, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.engine import rows_affected
-from storage.models import Membership, Peer, Subnet, SubnetPartner
+from storage.models import Membership, Peer, Subnet, SubnetPartner, table_of
 
 
 async def add_subnet(s: AsyncSession, *, slug: str, name: str, now: datetime) -> Subnet:
@@ -58,19 +58,21 @@ async def subnet_by_slug(s: AsyncSession, slug: str) -> Subnet | None:
     return found
 
 
+_OPEN_TO = (
+    select(table_of(Subnet).c.slug)
+    .join(table_of(SubnetPartner), SubnetPartner.subnet_id == Subnet.id)
+    .where(
+        Subnet.slug.in_(bindparam("slugs", expanding=True)),
+        SubnetPartner.peer_id == bindparam("peer_id"),
+        SubnetPartner.state.in_(("invited", "accepted")),
+    )
+)
+
+
 async def slugs_open_to(s: AsyncSession, slugs: Collection[str], peer_id: str) -> set[str]:
     """Which of these subnets (by slug) are offered to the peer or shared with it: one Core
-    query, for the inbox's door, which asks it of every activity that names a subnet."""
-    subnet, partner = Subnet.__table__, SubnetPartner.__table__
-    rows = await s.execute(
-        select(subnet.c.slug)
-        .join(partner, partner.c.subnet_id == subnet.c.id)
-        .where(
-            subnet.c.slug.in_(sorted(slugs)),
-            partner.c.peer_id == peer_id,
-            partner.c.state.in_(("invited", "accepted")),
-        )
-    )
+    query, built once (the inbox's door asks it of every activity that names a subnet)."""
+    rows = await s.execute(_OPEN_TO, {"slugs": sorted(slugs), "peer_id": peer_id})
     return set(rows.scalars())
 
 
