@@ -317,8 +317,11 @@ class Database:
             async with self.transaction() as session:
                 yield session
             return
-        async with AsyncSession(self._read_engine, expire_on_commit=False) as session:
-            yield session  # begun by its first statement, rolled back at close
+        async with (
+            AsyncSession(self._read_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
 
     async def write_many(
         self, statement: Executable, rows: Sequence[dict[str, Any]]
