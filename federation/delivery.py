@@ -6,7 +6,9 @@ outbox events and, in one transaction per batch, asks each event's planner
 `delivery` row per recipient **node** (its shared inbox, never per member) and marks the events
 done — so an event is planned exactly once; one event whose planner raises is retried alone.
 *Sending* leases due deliveries, POSTs them with at most `per_peer` requests in flight to one
-node, and records every outcome in one bulk write:
+node (32: a peer's inbox group-commits what arrives together, so a busy subnet's Announces keep
+pace with what it accepts; bench/federation.py, fan-out lag), and records every outcome in one
+bulk write:
 
 * 2xx → done; the peer's `last_success_at` is set and a peer marked `dead` is alive again.
 * 401 after the double knock, 408, 429, 5xx, network errors, and any other exception while
@@ -108,7 +110,7 @@ class Deliverer:
     client: SignedClient
     clock: Clock
     wake: asyncio.Event
-    per_peer: int = 8
+    per_peer: int = 32
     faults: Faults = no_faults
     counts: WorkCounts = field(default_factory=WorkCounts)
     planning: QueueWorker[Event] = field(init=False)

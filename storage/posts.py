@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, literal, or_, select, text, union_all
+from sqlalchemy import (
+    Executable,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,20 +137,27 @@ async def refs_by_uri(s: AsyncSession, object_uris: Sequence[str]) -> dict[str, 
     return {row.object_uri: row for row in rows}
 
 
+_POSTS_SUBNETS = select(Post.subnet_uri).where(Post.id.in_(bindparam("ids", expanding=True)))
+_REFS_SUBNETS = select(PostRef.subnet_uri).where(
+    PostRef.object_uri.in_(bindparam("uris", expanding=True))
+)
+_SUBNETS_OF: dict[tuple[bool, bool], Executable] = {
+    (True, False): _POSTS_SUBNETS,
+    (False, True): _REFS_SUBNETS,
+    (True, True): union_all(_POSTS_SUBNETS, _REFS_SUBNETS),
+}
+
+
 async def subnet_uris_of(
     s: AsyncSession, post_ids: Collection[str], object_uris: Collection[str]
 ) -> set[str]:
     """The subnets holding these posts of ours (by id) and these partners' posts we hold
-    references of (by object URI), in one Core query; unknown ones are left out."""
-    post, ref = Post.__table__, PostRef.__table__
-    parts = []
-    if post_ids:
-        parts.append(select(post.c.subnet_uri).where(post.c.id.in_(sorted(post_ids))))
-    if object_uris:
-        parts.append(select(ref.c.subnet_uri).where(ref.c.object_uri.in_(sorted(object_uris))))
-    if not parts:
+    references of (by object URI), in one Core query built once (the inbox's door asks it of
+    every activity that names a post); unknown ones are left out."""
+    if not post_ids and not object_uris:
         return set()
-    rows = await s.execute(parts[0] if len(parts) == 1 else union_all(*parts))
+    query = _SUBNETS_OF[bool(post_ids), bool(object_uris)]
+    rows = await s.execute(query, {"ids": sorted(post_ids), "uris": sorted(object_uris)})
     return set(rows.scalars())
 
 
