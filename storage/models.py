@@ -369,7 +369,7 @@ class Delivery(QueueRow, Base):
     next_attempt_at: Mapped[datetime]
     last_status: Mapped[int | None] = mapped_column(Integer, default=None)
     ordering_key: Mapped[str | None] = mapped_column(String(255), default=None)
-    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     created_at: Mapped[datetime]
 
 
