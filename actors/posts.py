@@ -302,11 +302,10 @@ async def accept_remote_posts(
         if pair in suspended:
             raise NotPermitted("That member is suspended from this subnet.")
         parent = post.in_reply_to
-        if parent in in_this_run:
-            if in_this_run[parent] != post.subnet_uri:
+        if parent:  # known here, the parent's own subnet; else the subnet it comes with in this run
+            parent_subnet = await subnet_of_known(s, ids, parent) or in_this_run.get(parent)
+            if parent_subnet is not None and parent_subnet != post.subnet_uri:
                 raise NotPermitted("A reply must be in the same subnet as the post it answers.")
-        else:
-            await _reply_in_subnet(s, ids, parent, post.subnet_uri)
         in_this_run.setdefault(post.object_uri, post.subnet_uri)
     refs = [
         PostRef(

@@ -124,6 +124,25 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
+@dataclass(frozen=True)
+class _Question:
+    """What one activity names that the gate must look up, and who sent it."""
+
+    slugs: set[str]
+    post_ids: set[str]
+    others: set[str]
+    peer_id: str
+
+    def slugs_named(self, ids: LocalIds, subnets: dict[str, str]) -> set[str]:
+        """Our subnets it names, directly or through one of their posts (ours or a partner's)."""
+        found = set(self.slugs)
+        for key in (*self.post_ids, *self.others):
+            slug = ids.subnet_slug(subnets[key]) if key in subnets else None
+            if slug is not None:
+                found.add(slug)
+        return found
+
+
 @dataclass
 class SubnetGate:
     """Refuses, before anything is stored, an activity about a subnet hosted here from a node
@@ -134,24 +153,63 @@ class SubnetGate:
     a third host that we hold a reference of): as `object`, `target`, `audience`, `to`, `cc`,
     `inReplyTo`, inside an embedded object, in a one-item list — however it is written.
     Invited nodes pass: a new partner's first Join may arrive before its Accept is processed.
-    Nothing is remembered between requests: the database is asked each time (one or two small
-    Core queries on a read-only connection that never waits for the writer), so the end of a
-    share or of a peering holds from the moment it commits, whichever process (a `sharon subnet
-    unshare` run beside the server included) ended it."""
+    Nothing is remembered between requests: the database is asked for every activity, so the
+    end of a share or of a peering holds from the moment it commits, whichever process (a
+    `sharon subnet unshare` run beside the server included) ended it. The activities that
+    reach the gate in one turn of the event loop are asked about together, as the inbox's
+    writer commits them together: one read (one or two small Core queries, built once, on a
+    read-only connection that never waits for the writer) answers them all."""
 
     db: Database
     ids: LocalIds
+    _asked: list[tuple[_Question, asyncio.Future[bool]]] = field(default_factory=list, init=False)
+    _answering: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     async def refuses(self, activity: dict[str, Any], peer: Peer) -> bool:
         slugs, post_ids, others = self._named(activity, peer.host)
         if not slugs and not post_ids and not others:
             return False
-        async with self.db.reading() as s:
-            for subnet_uri in await post_store.subnet_uris_of(s, post_ids, others):
-                slug = self.ids.subnet_slug(subnet_uri)
-                if slug is not None:  # our post, or a partner's post in one of our subnets
-                    slugs.add(slug)
-            return bool(slugs) and await subnet_store.slugs_open_to(s, slugs, peer.id) != slugs
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+        self._asked.append((_Question(slugs, post_ids, others, peer.id), answer))
+        if len(self._asked) == 1:  # the first this turn: answer them all once the turn is done
+            loop.call_soon(self._start_answering)
+        return await answer
+
+    def _start_answering(self) -> None:
+        task = asyncio.create_task(self._answer())
+        self._answering.add(task)  # the loop holds running tasks only weakly
+        task.add_done_callback(self._answering.discard)
+
+    async def _answer(self) -> None:
+        asked, self._asked = self._asked, []
+        try:
+            async with self.db.reading() as s:
+                subnets = await post_store.subnets_of(
+                    s,
+                    {post_id for question, _ in asked for post_id in question.post_ids},
+                    {uri for question, _ in asked for uri in question.others},
+                )
+                named = [question.slugs_named(self.ids, subnets) for question, _ in asked]
+                open_pairs = await subnet_store.open_to(
+                    s,
+                    {slug for slugs in named for slug in slugs},
+                    {question.peer_id for question, _ in asked},
+                )
+            for (question, answer), slugs in zip(asked, named, strict=True):
+                if not answer.done():
+                    answer.set_result(
+                        bool(slugs)
+                        and any((slug, question.peer_id) not in open_pairs for slug in slugs)
+                    )
+        except Exception as error:  # each waiting request fails with it (the server's 500)
+            for _, answer in asked:
+                if not answer.done():
+                    answer.set_exception(error)
+        finally:  # only if this task was cancelled (the server stopping): so are its requests
+            for _, answer in asked:
+                if not answer.done():
+                    answer.cancel()
 
     def _named(self, activity: dict[str, Any], sender: str) -> tuple[set[str], set[str], set[str]]:
         """Slugs of our subnets and ids of our posts named anywhere in the activity, and the

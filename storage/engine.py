@@ -88,7 +88,7 @@ def make_engine(url: str, *, query_only: bool = False) -> AsyncEngine:
         kwargs["pool_size"] = 4
         path = make_url(full).database
         if path and path != ":memory:" and not path.startswith("file:"):
-            kwargs["async_creator"] = sqlite_inline.creator(path)
+            kwargs["async_creator"] = sqlite_inline.creator(os.path.abspath(path))
     else:
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 10

@@ -137,8 +137,10 @@ async def refs_by_uri(s: AsyncSession, object_uris: Sequence[str]) -> dict[str, 
     return {row.object_uri: row for row in rows}
 
 
-_POSTS_SUBNETS = select(Post.subnet_uri).where(Post.id.in_(bindparam("ids", expanding=True)))
-_REFS_SUBNETS = select(PostRef.subnet_uri).where(
+_POSTS_SUBNETS = select(Post.id, Post.subnet_uri).where(
+    Post.id.in_(bindparam("ids", expanding=True))
+)
+_REFS_SUBNETS = select(PostRef.object_uri, PostRef.subnet_uri).where(
     PostRef.object_uri.in_(bindparam("uris", expanding=True))
 )
 _SUBNETS_OF: dict[tuple[bool, bool], Executable] = {
@@ -148,17 +150,17 @@ _SUBNETS_OF: dict[tuple[bool, bool], Executable] = {
 }
 
 
-async def subnet_uris_of(
+async def subnets_of(
     s: AsyncSession, post_ids: Collection[str], object_uris: Collection[str]
-) -> set[str]:
-    """The subnets holding these posts of ours (by id) and these partners' posts we hold
-    references of (by object URI), in one Core query built once (the inbox's door asks it of
-    every activity that names a post); unknown ones are left out."""
+) -> dict[str, str]:
+    """The subnet of each of these posts of ours (by id) and of these partners' posts we hold
+    references of (by object URI), keyed by what was asked; unknown ones are left out. One
+    Core query, built once (the inbox's door asks it of the activities that name posts)."""
     if not post_ids and not object_uris:
-        return set()
+        return {}
     query = _SUBNETS_OF[bool(post_ids), bool(object_uris)]
     rows = await s.execute(query, {"ids": sorted(post_ids), "uris": sorted(object_uris)})
-    return set(rows.scalars())
+    return {key: subnet_uri for key, subnet_uri in rows.all()}
 
 
 async def visible_post(s: AsyncSession, post_id: str) -> Post | None:

@@ -16,9 +16,10 @@ already made others wait for.
 The one wait that must not block the loop is SQLite's busy handler (another connection holds
 the write lock: a second `Database` on the file in this process, a command run beside the
 node, a checkpoint). These connections have `busy_timeout` 0; a statement or commit refused
-with plain `SQLITE_BUSY` is retried after an asyncio sleep (0.1 ms doubling to 10 ms) until
-`BUSY_WAIT` seconds have passed, then the error is raised as before. `SQLITE_BUSY_SNAPSHOT`
-and every other error are raised at once.
+with `SQLITE_BUSY` (or its recovery and timeout variants) is retried after an asyncio sleep
+(0.1 ms doubling to 10 ms) until `BUSY_WAIT` seconds have passed, then the error is raised as
+before. `SQLITE_BUSY_SNAPSHOT` and every other error are raised at once. (A checkpoint reports
+"busy" in its result instead: storage/maintenance.py waits for it the same way.)
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 BUSY_WAIT = 10.0
-_SQLITE_BUSY = 5  # the primary code; extended codes (BUSY_SNAPSHOT = 517) are not retried
+_SQLITE_BUSY = 5
+_SQLITE_BUSY_SNAPSHOT = 517  # a stale read snapshot: waiting cannot help
+
+
+def _waits(error: sqlite3.OperationalError) -> bool:
+    """Whether waiting may cure the error: `SQLITE_BUSY` and its extended codes (recovery,
+    timeout), but not `SQLITE_BUSY_SNAPSHOT`."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_BUSY and code != _SQLITE_BUSY_SNAPSHOT
 
 
 async def _retrying(call: Callable[[], T]) -> T:
@@ -40,7 +49,7 @@ async def _retrying(call: Callable[[], T]) -> T:
         try:
             return call()
         except sqlite3.OperationalError as error:
-            if getattr(error, "sqlite_errorcode", None) != _SQLITE_BUSY:
+            if not _waits(error):
                 raise
             deadline = deadline or loop.time() + BUSY_WAIT
             if loop.time() >= deadline:

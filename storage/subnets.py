@@ -59,21 +59,26 @@ async def subnet_by_slug(s: AsyncSession, slug: str) -> Subnet | None:
 
 
 _OPEN_TO = (
-    select(table_of(Subnet).c.slug)
+    select(table_of(Subnet).c.slug, SubnetPartner.peer_id)
     .join(table_of(SubnetPartner), SubnetPartner.subnet_id == Subnet.id)
     .where(
         Subnet.slug.in_(bindparam("slugs", expanding=True)),
-        SubnetPartner.peer_id == bindparam("peer_id"),
+        SubnetPartner.peer_id.in_(bindparam("peer_ids", expanding=True)),
         SubnetPartner.state.in_(("invited", "accepted")),
     )
 )
 
 
-async def slugs_open_to(s: AsyncSession, slugs: Collection[str], peer_id: str) -> set[str]:
-    """Which of these subnets (by slug) are offered to the peer or shared with it: one Core
-    query, built once (the inbox's door asks it of every activity that names a subnet)."""
-    rows = await s.execute(_OPEN_TO, {"slugs": sorted(slugs), "peer_id": peer_id})
-    return set(rows.scalars())
+async def open_to(
+    s: AsyncSession, slugs: Collection[str], peer_ids: Collection[str]
+) -> set[tuple[str, str]]:
+    """Which (slug, peer id) pairs, of these subnets and peers, are a subnet offered to the
+    peer or shared with it: one Core query, built once (the inbox's door asks it for every
+    group of activities that name a subnet)."""
+    if not slugs or not peer_ids:
+        return set()
+    rows = await s.execute(_OPEN_TO, {"slugs": sorted(slugs), "peer_ids": sorted(peer_ids)})
+    return {(slug, peer_id) for slug, peer_id in rows.all()}
 
 
 async def invite_partner(s: AsyncSession, *, subnet_id: str, peer_id: str, now: datetime) -> bool:

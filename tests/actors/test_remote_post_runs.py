@@ -127,6 +127,19 @@ async def test_one_refused_post_refuses_the_run_and_keeps_nothing_of_it(
         assert await s.scalar(select(func.count()).select_from(Event)) == 0
 
 
+async def test_a_reply_is_checked_against_its_parents_subnet_as_known_not_as_resent(
+    database: Database,
+) -> None:
+    """A partner re-sends post 1 (known here in Carers) claiming Elsewhere, and in the same run
+    a reply to it in Elsewhere: the reply is refused, as it would be alone."""
+    peer = await _setting(database)
+    assert (await _offer(database, [_post(peer, 1)]))[0] == [True]
+    reply = _post(peer, 2, in_reply_to="https://partner.example/posts/1", subnet_uri=ELSEWHERE)
+    for run in ([reply], [_post(peer, 1, subnet_uri=ELSEWHERE), reply]):
+        with pytest.raises(NotPermitted, match="same subnet"):
+            await _offer(database, run)
+
+
 async def test_sam_is_refused_only_where_suspended_and_a_reply_in_its_parents_subnet_is_kept(
     database: Database,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from storage import sqlite_inline
 from storage.engine import Database
+from storage.maintenance import CheckpointBusy, checkpoint
 
 NOTES = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String))
 
@@ -111,3 +113,61 @@ async def test_a_write_still_refused_after_the_busy_wait_is_a_clear_error_and_wr
             other.close()
         async with db.reading() as s:
             assert await s.scalar(select(func.count()).select_from(NOTES)) == 0
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def test_a_checkpoint_waits_for_a_busy_writer_then_empties_the_log(tmp_path: Path) -> None:
+    """Erased text must leave the write-ahead log: with another connection writing, the
+    checkpoint waits (the loop running) and truncates the log once it is done."""
+    database = tmp_path / "sharon.sqlite3"
+    async with _notes(database) as db, _loop_ticks() as ticks:
+        async with db.transaction() as s:
+            await s.execute(insert(NOTES), [{"text": "erased"}] * 50)
+        other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, lambda: (other.execute("COMMIT"), other.close()))
+        release.start()
+        before = ticks()
+        await checkpoint(db)
+        release.join()
+        assert ticks() - before > 100
+        assert _size(Path(f"{database}-wal")) == 0
+
+
+async def test_a_checkpoint_still_busy_after_the_wait_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_inline, "BUSY_WAIT", 0.2)
+    database = tmp_path / "sharon.sqlite3"
+    async with _notes(database) as db:
+        async with db.transaction() as s:
+            await s.execute(insert(NOTES).values(text="kept"))
+        other = sqlite3.connect(database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(CheckpointBusy):
+                await checkpoint(db)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+
+
+async def test_a_relative_database_path_is_the_same_file_after_a_change_of_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = Database.connect("sqlite:///sharon.sqlite3")
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(NOTES.metadata.create_all)
+        (tmp_path / "elsewhere").mkdir()
+        monkeypatch.chdir(tmp_path / "elsewhere")
+        await db.engine.dispose()  # the next unit of work opens a new connection
+        async with db.transaction() as s:
+            await s.execute(insert(NOTES).values(text="found"))
+        assert not (tmp_path / "elsewhere" / "sharon.sqlite3").exists()
+    finally:
+        await db.close()
