@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
+from rows import NOTES, notes_database
+from sqlalchemy import insert, text
 from sqlalchemy.exc import OperationalError
 
 from storage.engine import Database
@@ -164,21 +165,6 @@ async def test_reading_goes_ahead_while_another_process_holds_the_turn_and_refus
     await db.close()
 
 
-NOTES = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String))
-
-
-@asynccontextmanager
-async def _notes_database(path: Path) -> AsyncIterator[Database]:
-    """A database at `path` holding an empty `notes` table; closed at the end."""
-    db = Database.connect(f"sqlite:///{path}")
-    try:
-        async with db.engine.begin() as connection:
-            await connection.run_sync(NOTES.metadata.create_all)
-        yield db
-    finally:
-        await db.close()
-
-
 async def test_a_batch_write_waits_for_the_turn_while_reads_go_on_and_returns_its_rows(
     tmp_path: Path,
 ) -> None:
@@ -186,7 +172,7 @@ async def test_a_batch_write_waits_for_the_turn_while_reads_go_on_and_returns_it
     turn, reads (the inbox's checks) go on meanwhile, and the rows go in, together, once the
     turn is free."""
     database = tmp_path / "sharon.sqlite3"
-    async with _notes_database(database) as db, _turn_held_elsewhere(database) as release:
+    async with notes_database(database) as db, _turn_held_elsewhere(database) as release:
         write = asyncio.create_task(
             db.write_many(insert(NOTES).returning(NOTES.c.text), [{"text": "a"}, {"text": "b"}])
         )
@@ -206,7 +192,7 @@ async def test_a_cancelled_batch_write_keeps_the_turn_until_its_thread_is_done(
     """Cancelling the caller cannot free this process's turn while the writer thread still
     works: another unit of work of this process waits for the thread, then goes ahead."""
     database = tmp_path / "sharon.sqlite3"
-    async with _notes_database(database) as db:
+    async with notes_database(database) as db:
         async with _turn_held_elsewhere(database) as release:
             write = asyncio.create_task(db.write_many(insert(NOTES), [{"text": "late"}]))
             await asyncio.sleep(0.2)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from rows import peer_row
 from sqlalchemy import event, func, select
 
 from actors.errors import NotFound, NotPermitted
@@ -26,15 +27,7 @@ ALEX, SAM = "https://partner.example/members/alex", "https://partner.example/mem
 async def _setting(db: Database) -> Peer:
     """Carers and Elsewhere hosted here, both shared with the partner; alex and sam (the
     partner's) are members of both; sam is suspended from Carers."""
-    peer = Peer(
-        url="https://partner.example",
-        host="partner.example",
-        name="Partner",
-        instance_actor="https://partner.example/actor",
-        shared_inbox="https://partner.example/inbox",
-        key_fingerprint="-",
-        added_at=NOW,
-    )
+    peer = peer_row("partner", NOW)
     async with db.transaction() as s:
         s.add(peer)
         for slug in ("carers", "elsewhere"):

@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from rows import peer_row
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -20,22 +21,10 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CARERS, PRIVATE = IDS.subnet("carers"), IDS.subnet("private")
 
 
-def _peer(name: str) -> Peer:
-    return Peer(
-        url=f"https://{name}.example",
-        host=f"{name}.example",
-        name=name,
-        instance_actor=f"https://{name}.example/actor",
-        shared_inbox=f"https://{name}.example/inbox",
-        key_fingerprint="-",
-        added_at=NOW,
-    )
-
-
 async def _setting(db: Database) -> tuple[Peer, Peer]:
     """Carers is shared with the partner; Private with nobody. A post of ours is in Private,
     and a third node's post (a reference) in Carers."""
-    partner, stranger, third = _peer("partner"), _peer("stranger"), _peer("third")
+    partner, stranger, third = (peer_row(name, NOW) for name in ("partner", "stranger", "third"))
     async with db.transaction() as s:
         s.add_all([partner, stranger, third])
         carers = Subnet(slug="carers", name="Carers", created_at=NOW)

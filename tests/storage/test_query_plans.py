@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from rows import peer_row
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,15 +53,7 @@ LEASE = timedelta(minutes=2)
 
 
 async def _setting(db: Database) -> Peer:
-    peer = Peer(
-        url="https://partner.example",
-        host="partner.example",
-        name="Partner",
-        instance_actor="https://partner.example/actor",
-        shared_inbox="https://partner.example/inbox",
-        key_fingerprint="-",
-        added_at=NOW,
-    )
+    peer = peer_row("partner", NOW)
     async with db.transaction() as s:
         s.add(peer)
         subnet = Subnet(slug="carers", name="Carers", created_at=NOW)

@@ -6,30 +6,32 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, insert, select
+from rows import NOTES, notes_database
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import OperationalError
 
 from storage import sqlite_inline
 from storage.engine import Database
 from storage.maintenance import CheckpointBusy, checkpoint
 
-NOTES = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String))
 
-
-@asynccontextmanager
-async def _notes(path: Path) -> AsyncIterator[Database]:
-    db = Database.connect(f"sqlite:///{path}")
+@contextmanager
+def _write_lock_held(database: Path) -> Iterator[sqlite3.Connection]:
+    """Another connection holding SQLite's write lock (as a command run beside the node
+    could), until it commits or rolls back; closed at the end."""
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
     try:
-        async with db.engine.begin() as connection:
-            await connection.run_sync(NOTES.metadata.create_all)
-        yield db
+        yield other
     finally:
-        await db.close()
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
 
 
 @asynccontextmanager
@@ -56,7 +58,7 @@ async def test_a_unit_of_work_runs_from_first_statement_to_commit_without_yieldi
 ) -> None:
     """Forty statements and the commit complete while no other task runs: nothing a unit of
     work holds (the node's turn) waits for the event loop to come back."""
-    async with _notes(tmp_path / "sharon.sqlite3") as db, _loop_ticks() as ticks:
+    async with notes_database(tmp_path / "sharon.sqlite3") as db, _loop_ticks() as ticks:
         at_commit: list[int] = []
         async with db.transaction() as s:
             event.listen(s.sync_session, "after_commit", lambda _: at_commit.append(ticks()))
@@ -76,43 +78,22 @@ async def test_a_write_refused_as_busy_waits_with_the_loop_running_then_goes_in(
     the unit of work waits for it without freezing the loop, and its row goes in once the
     lock is given up."""
     database = tmp_path / "sharon.sqlite3"
-    async with _notes(database) as db, _loop_ticks() as ticks:
-        other = sqlite3.connect(database, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
 
-        async def write() -> None:
-            async with db.transaction() as s:
-                await s.execute(insert(NOTES).values(text="waited"))
+    async def write(db: Database) -> None:
+        async with db.transaction() as s:
+            await s.execute(insert(NOTES).values(text="waited"))
 
-        task = asyncio.create_task(write())
-        before = ticks()
-        await asyncio.sleep(0.3)
-        assert not task.done()
-        assert ticks() - before > 100
-        other.execute("COMMIT")
-        other.close()
+    async with notes_database(database) as db, _loop_ticks() as ticks:
+        with _write_lock_held(database) as other:
+            task = asyncio.create_task(write(db))
+            before = ticks()
+            await asyncio.sleep(0.3)
+            assert not task.done()
+            assert ticks() - before > 100
+            other.execute("COMMIT")
         await asyncio.wait_for(task, 10)
         async with db.reading() as s:
             assert (await s.execute(select(NOTES.c.text))).scalars().all() == ["waited"]
-
-
-async def test_a_write_still_refused_after_the_busy_wait_is_a_clear_error_and_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sqlite_inline, "BUSY_WAIT", 0.2)
-    database = tmp_path / "sharon.sqlite3"
-    async with _notes(database) as db:
-        other = sqlite3.connect(database, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
-            with pytest.raises(OperationalError, match="database is locked"):
-                async with db.transaction() as s:
-                    await s.execute(insert(NOTES).values(text="lost"))
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
-        async with db.reading() as s:
-            assert await s.scalar(select(func.count()).select_from(NOTES)) == 0
 
 
 def _size(path: Path) -> int:
@@ -123,36 +104,46 @@ async def test_a_checkpoint_waits_for_a_busy_writer_then_empties_the_log(tmp_pat
     """Erased text must leave the write-ahead log: with another connection writing, the
     checkpoint waits (the loop running) and truncates the log once it is done."""
     database = tmp_path / "sharon.sqlite3"
-    async with _notes(database) as db, _loop_ticks() as ticks:
+    async with notes_database(database) as db, _loop_ticks() as ticks:
         async with db.transaction() as s:
             await s.execute(insert(NOTES), [{"text": "erased"}] * 50)
-        other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN IMMEDIATE")
-        release = threading.Timer(0.3, lambda: (other.execute("COMMIT"), other.close()))
-        release.start()
-        before = ticks()
-        await checkpoint(db)
-        release.join()
+        with _write_lock_held(database) as other:
+            release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+            release.start()
+            before = ticks()
+            await checkpoint(db)
+            release.join()
         assert ticks() - before > 100
         assert _size(Path(f"{database}-wal")) == 0
 
 
-async def test_a_checkpoint_still_busy_after_the_wait_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def _write_lost(db: Database) -> None:
+    async with db.transaction() as s:
+        await s.execute(insert(NOTES).values(text="lost"))
+
+
+@pytest.mark.parametrize(
+    ("action", "error", "message"),
+    [
+        (_write_lost, OperationalError, "database is locked"),
+        (checkpoint, CheckpointBusy, "stayed in use"),
+    ],
+    ids=["write", "checkpoint"],
+)
+async def test_still_busy_after_the_wait_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    action: Callable[[Database], Awaitable[None]],
+    error: type[Exception],
+    message: str,
 ) -> None:
     monkeypatch.setattr(sqlite_inline, "BUSY_WAIT", 0.2)
     database = tmp_path / "sharon.sqlite3"
-    async with _notes(database) as db:
-        async with db.transaction() as s:
-            await s.execute(insert(NOTES).values(text="kept"))
-        other = sqlite3.connect(database, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
-            with pytest.raises(CheckpointBusy):
-                await checkpoint(db)
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
+    async with notes_database(database) as db:
+        with _write_lock_held(database), pytest.raises(error, match=message):
+            await action(db)
+        async with db.reading() as s:
+            assert await s.scalar(select(func.count()).select_from(NOTES)) == 0
 
 
 async def test_a_relative_database_path_is_the_same_file_after_a_change_of_directory(
