@@ -8,6 +8,7 @@ both take part in two subnets cannot link the same person across them; the perso
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,10 +73,12 @@ async def members_of(s: AsyncSession, ids: LocalIds, person_id: str) -> list[Mem
 
 async def names_in(s: AsyncSession, subnet_uri: str, people: list[Person]) -> dict[str, str]:
     """Each person's name in the subnet (their persona's pseudonym, else their usual one)."""
-    chosen = await store.personas_in(s, subnet_uri, [p.id for p in people])
-    return {
-        p.id: (chosen[p.id].pseudonym if p.id in chosen else None) or p.pseudonym for p in people
-    }
+    return names_among(await store.personas_in(s, subnet_uri, [p.id for p in people]), people)
+
+
+def names_among(found: Mapping[str, Persona], people: Sequence[Person]) -> dict[str, str]:
+    """`names_in` from personas already read (`found`: person id → their persona there)."""
+    return {p.id: (found[p.id].pseudonym if p.id in found else None) or p.pseudonym for p in people}
 
 
 async def set_pseudonym(

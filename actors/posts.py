@@ -733,9 +733,9 @@ async def local_entries(
 ) -> list[Entry]:
     """Posts written here as `person` sees them in the subnet (names, avatars, staff tags,
     records)."""
-    names = await personas.names_in(s, subnet_uri, [author for _, author in rows])
-    in_care = await _records_open_to(s, person)
     chosen = await persona_store.personas_in(s, subnet_uri, [author.id for _, author in rows])
+    names = personas.names_among(chosen, [author for _, author in rows])
+    in_care = await _records_open_to(s, person)
     pictures = await picture_store.described(s, [post.id for post, _ in rows])
     return [
         Entry(

@@ -14,16 +14,19 @@ from storage.models import Person, Persona, new_id
 
 async def persona_for(s: AsyncSession, person_id: str, subnet_uri: str) -> Persona:
     """The person's persona in a subnet, created on first use (atomically: two requests of one
-    person may race)."""
+    person may race). Read first: nearly every call finds it, and a page view then writes
+    nothing."""
+    found = select(Persona).where(Persona.person_id == person_id, Persona.subnet_uri == subnet_uri)
+    persona = await s.scalar(found)
+    if persona is not None:
+        return persona
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     await s.execute(
         insert(Persona)
         .values(id=new_id(), person_id=person_id, subnet_uri=subnet_uri)
         .on_conflict_do_nothing(index_elements=["person_id", "subnet_uri"])
     )
-    persona = await s.scalar(
-        select(Persona).where(Persona.person_id == person_id, Persona.subnet_uri == subnet_uri)
-    )
+    persona = await s.scalar(found)
     assert persona is not None
     return persona
 
