@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode
@@ -186,6 +186,13 @@ def picture_of(note: Mapping[str, Any], peer: Peer) -> PictureInfo | None:
 
 @dataclass
 class LiveResolver:
+    """Remote posts' content for a page: from the cache, else fetched from their homes.
+
+    A post already being fetched for another page is not asked for again: the page waits for
+    that fetch and takes its answer as it would a cached one (its read reported to the home).
+    So a busy subnet's page opened by many readers at once, with the cache cold, costs each
+    home one batched request, not one per reader."""
+
     db: Database
     ids: LocalIds
     client: SignedClient
@@ -193,21 +200,58 @@ class LiveResolver:
     clock: Clock
     reports: ReadReporter | None = None
     time_limit: float = FETCH_TIME_LIMIT
+    _in_flight: dict[str, asyncio.Future[ResolvedContent | None]] = field(
+        default_factory=dict, init=False
+    )
 
     async def resolve(
         self, refs: Sequence[RefToResolve], reader_uri: str
     ) -> Mapping[str, ResolvedContent]:
         found: dict[str, ResolvedContent] = {}
         missing: dict[str, list[RefToResolve]] = defaultdict(list)
+        joined: list[tuple[RefToResolve, asyncio.Future[ResolvedContent | None]]] = []
         for ref in refs:
             cached = self.cache.get(ref.object_uri)
             if cached is not None:
-                found[ref.object_uri] = cached
-                if self.reports is not None:
-                    self.reports.note(ref.peer_id, ref.object_uri, reader_uri)
+                self._served(ref, cached, reader_uri, found)
+            elif ref.object_uri in self._in_flight:
+                joined.append((ref, self._in_flight[ref.object_uri]))
             else:
                 missing[ref.peer_id].append(ref)
         if missing:
+            await self._fetch_missing(missing, reader_uri, found)
+        for ref, answer in joined:
+            content = await asyncio.shield(answer)
+            if content is not None:
+                self._served(ref, content, reader_uri, found)
+        return found
+
+    def _served(
+        self,
+        ref: RefToResolve,
+        content: ResolvedContent,
+        reader_uri: str,
+        found: dict[str, ResolvedContent],
+    ) -> None:
+        """A post's content this page did not fetch itself: its read is reported to its home."""
+        found[ref.object_uri] = content
+        if self.reports is not None:
+            self.reports.note(ref.peer_id, ref.object_uri, reader_uri)
+
+    async def _fetch_missing(
+        self,
+        missing: Mapping[str, list[RefToResolve]],
+        reader_uri: str,
+        found: dict[str, ResolvedContent],
+    ) -> None:
+        """One batched fetch per home (up to MAX_BATCH posts each), in parallel; pages that
+        want the same posts meanwhile wait for these answers."""
+        loop = asyncio.get_running_loop()
+        answers = {
+            ref.object_uri: loop.create_future() for waiting in missing.values() for ref in waiting
+        }
+        self._in_flight.update(answers)
+        try:
             async with self.db.transaction() as s:
                 peers = {p.id: p for p in await peer_store.list_peers(s)}
             batches = [
@@ -220,7 +264,11 @@ class LiveResolver:
                 *(self._fetch(peer, batch, reader_uri) for peer, batch in batches)
             ):
                 found.update(result)
-        return found
+        finally:
+            for uri, answer in answers.items():
+                if self._in_flight.get(uri) is answer:
+                    del self._in_flight[uri]
+                answer.set_result(found.get(uri))
 
     async def _fetch(
         self, peer: Peer, refs: Sequence[RefToResolve], reader: str

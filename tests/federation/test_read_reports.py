@@ -9,11 +9,14 @@ default, so always within a minute)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
 import pytest
+from aiohttp import web
 from conftest import (
     Browser,
     BrowserFactory,
@@ -25,10 +28,12 @@ from conftest import (
     shows,
     write,
 )
+from faces import FaceFactory, faces
 from sqlalchemy import select
 
 from actors.clock import utcnow
 from node import manage
+from node.app import RESOLVER
 from node.settings import Settings
 from storage.models import Audit, PostRef
 
@@ -43,6 +48,12 @@ async def _readers(node: TestNode, post: str) -> list[tuple[str, str | None]]:
 
 async def _count_refs(node: TestNode, n: int) -> bool:
     return await node.count(PostRef) == n
+
+
+@pytest.fixture
+async def face() -> AsyncIterator[FaceFactory]:
+    async with faces() as make:
+        yield make
 
 
 @pytest.fixture
@@ -197,3 +208,34 @@ async def test_the_author_sees_which_trusts_read_their_posts_and_when(
 
 def test_reads_are_reported_within_a_minute_by_default() -> None:
     assert Settings.read_report_seconds <= 30  # a round, and one retry, within 60 s
+
+
+async def test_readers_opening_a_page_at_once_share_one_fetch_and_each_read_is_attributed(
+    trusts: tuple[TestNode, TestNode, TestNode, str, dict[str, Browser]], face: FaceFactory
+) -> None:
+    """B's cache is cold and A answers slowly: alex's and ann's pages, opened together and
+    each twice, make one batched fetch from A between them, and every page shows the post."""
+    a, b, _, carers, people = trusts
+    await write(people["sam"], carers, "Sam's post read by many at once (marker RR9)")
+    sams = await a.post_uri("Sam's post read by many at once (marker RR9)")
+    await eventually(lambda: _count_refs(b, 1))
+    slow = await face(a)
+
+    async def slowly(request: web.Request, status: int, payload: bytes) -> web.Response:
+        await asyncio.sleep(0.5)
+        return web.Response(status=status, body=payload, content_type="application/activity+json")
+
+    slow.rules["/objects"] = slowly
+    b.runner.app[RESOLVER].cache.clear()
+    fetches = len([r for r in b.sent if "/objects?" in r.url])
+    readers = [people["alex"], people["ann"]] * 2
+    shown = await asyncio.gather(*(shows(r, carers, "marker RR9") for r in readers))
+    assert shown == [True] * 4
+    assert len([r for r in b.sent if "/objects?" in r.url]) == fetches + 1
+    assert slow.hits["/objects"] == 1
+    alex, ann = await b.member_uri("alex", carers), await b.member_uri("ann", carers)
+
+    async def both_attributed() -> bool:
+        return {who for who, _ in await _readers(a, sams)} >= {alex, ann}
+
+    await eventually(both_attributed, within=10)
