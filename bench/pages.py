@@ -24,6 +24,9 @@ directory removed at the end.
    subnet's page on A, its newest 50 posts from the three homes, asked by N readers at once
    with A's RAM cache of remote posts empty (cold), then ten rounds warm. Target (issue 11):
    warm p95 <= 50 ms.
+4. **RSS bounded by the cache cap**: a member on A reads every page, newest to oldest, so
+   more remote posts pass through A's RAM cache than it holds; the process's RSS as the cache
+   fills and then turns over. Target (issue 11): no growth once the cache is full.
 """
 
 from __future__ import annotations
@@ -369,6 +372,59 @@ async def readers_speed(nodes: list[Node], subnet_uri: str, readers: int, rounds
     )
 
 
+def rss_mb() -> float:
+    """This process's resident set (all three nodes and the client), from /proc."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+OLDER = re.compile(r'href="(/subnet\?[^"]*older_than=[^"]*)"')
+
+
+async def rss_while_reading(nodes: list[Node], subnet_uri: str) -> None:
+    """A member on A reads every page of the subnet, newest to oldest (50 posts a page, two
+    thirds of them from B and C and fetched into A's RAM cache). The process's RSS is printed
+    as the cache fills to its cap and then while it turns over: bounded by the cap, it stops
+    growing once the cache is full."""
+    a = nodes[0]
+    cache, cap = a.runner.app[RESOLVER].cache, a.settings.cache_entries
+    cache.clear()
+    say(f"\nRSS while one member reads every page (A's cache of remote posts capped at {cap:,}):")
+    path: str | None = f"/subnet?id={quote(subnet_uri, safe='')}"
+    read, pages, shown_at, before = 0, 0, 0, cache.misses
+    at_full: tuple[int, float] | None = None
+    started = rss_mb()
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await signed_in(http, a, "sam")
+        while path is not None:
+            async with http.get(a.url + path.replace("&amp;", "&")) as response:
+                html = await response.text()
+            pages += 1
+            read = cache.misses - before
+            if at_full is None and len(cache) >= cap:
+                at_full = (read, rss_mb())
+            if read - shown_at >= cap // 4 or at_full and at_full[0] == read:
+                shown_at = read
+                say(f"  {read:7,} remote posts read: cache {len(cache):6,}, RSS {rss_mb():7.1f} MB")
+            found = OLDER.search(html)
+            path = found.group(1) if found else None
+    ended = rss_mb()
+    say(f"  {read:7,} remote posts read over {pages} pages: RSS {ended:7.1f} MB")
+    if at_full is None:
+        say(f"  the cache never filled (RSS {started:.1f} -> {ended:.1f} MB); use more --posts")
+        return
+    full_read, full_rss = at_full
+    growth = ended - full_rss
+    say(
+        f"  RSS {started:.1f} -> {full_rss:.1f} MB while the cache filled, then {growth:+.1f} MB"
+        f" over the next {read - full_read:,} posts read with it full (target: flat, bounded"
+        f" by the cap: {'met' if growth <= 0.05 * full_rss else 'MISSED'})"
+    )
+
+
 def pct(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(share * len(values)))] * 1000
 
@@ -417,6 +473,7 @@ async def main(
             await page_weight(a, subnet_uri)
         await search_speed(nodes, subnet_uri, posts, rounds, profile)
         await readers_speed(nodes, subnet_uri, readers, 10)
+        await rss_while_reading(nodes, subnet_uri)
     finally:
         for node in nodes:
             await node.runner.cleanup()
