@@ -406,7 +406,7 @@ async def rss_while_reading(nodes: list[Node], subnet_uri: str) -> None:
             read = cache.misses - before
             if at_full is None and len(cache) >= cap:
                 at_full = (read, rss_mb())
-            if read - shown_at >= cap // 4 or at_full and at_full[0] == read:
+            if read - shown_at >= cap // 4 or (at_full and at_full[0] == read):
                 shown_at = read
                 say(f"  {read:7,} remote posts read: cache {len(cache):6,}, RSS {rss_mb():7.1f} MB")
             found = OLDER.search(html)
