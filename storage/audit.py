@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Audit, AuditHead, new_id
+from storage.models import Audit, AuditHead, new_id, table_of
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -74,8 +74,7 @@ async def record(
     s: AsyncSession, *, at: datetime, who: str, action: str, target: str, via: str | None = None
 ) -> None:
     """Append one entry to the chain, in the caller's transaction."""
-    head = AuditHead.__table__
-    assert isinstance(head, Table)
+    head = table_of(AuditHead)
     seq, prev_hash = (
         await s.execute(
             update(head)
@@ -116,8 +115,7 @@ async def record_many(s: AsyncSession, entries: Sequence[Entry]) -> None:
     so a batch of reads costs what one does."""
     if not entries:
         return
-    head = AuditHead.__table__
-    assert isinstance(head, Table)
+    head = table_of(AuditHead)
     last, prev_hash = (
         await s.execute(
             update(head)
@@ -173,7 +171,7 @@ def _gap(after: int, found: int) -> str:
 
 
 async def _in_order(s: AsyncSession) -> AsyncIterator[Row[*tuple[Any, ...]]]:
-    table = Audit.__table__
+    table = table_of(Audit)
     last = 0
     while True:
         rows = (

@@ -86,8 +86,8 @@ def make_engine(url: str, *, query_only: bool = False) -> AsyncEngine:
     full = async_url(url)
     if full.startswith("sqlite"):
         kwargs["pool_size"] = 4
-        path = make_url(full).database
-        if path and path != ":memory:" and not path.startswith("file:"):
+        path = sqlite_file(make_url(full).database)
+        if path is not None:
             kwargs["async_creator"] = sqlite_inline.creator(os.path.abspath(path))
     else:
         kwargs["pool_size"] = 10
@@ -233,13 +233,19 @@ class _SqliteWriter:
         self.thread.shutdown()
 
 
+def sqlite_file(database: str | None) -> str | None:
+    """The path of a SQLite URL's database file; None for an in-memory database or a `file:`
+    URI (whose connections SQLAlchemy's own driver makes)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
 def turns_file(engine: AsyncEngine) -> str | None:
     """The file beside a SQLite database whose lock its processes take turns on (None for an
     in-memory database)."""
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return f"{database}-turns"
+    database = sqlite_file(engine.url.database)
+    return None if database is None else f"{database}-turns"
 
 
 @dataclass

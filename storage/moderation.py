@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Post, PostRef, Report, Sanction
+from storage.models import Post, PostRef, Report, Sanction, table_of
 
 
 async def add_report(s: AsyncSession, report: Report) -> bool:
@@ -103,7 +103,7 @@ async def in_force(
         return set()
     if any(isinstance(row, Sanction) for row in (*s.new, *s.dirty)):
         await s.flush()
-    sanction = Sanction.__table__
+    sanction = table_of(Sanction)
     with s.no_autoflush:
         rows = await s.execute(
             select(sanction.c.subnet_uri, sanction.c.member_uri)

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Delivery, Peer, RemoteActor
+from storage.models import Delivery, Peer, RemoteActor, table_of
 
 
 async def add_peer(s: AsyncSession, peer: Peer) -> Peer:
@@ -72,7 +72,7 @@ async def partners_listed(s: AsyncSession, uri: str) -> list[str] | None:
 
 async def save_remote_actor(s: AsyncSession, actor: RemoteActor) -> RemoteActor:
     """Insert or refresh a cached actor atomically (two fetches of one actor may race)."""
-    values = {column.key: getattr(actor, column.key) for column in RemoteActor.__table__.columns}
+    values = {column.key: getattr(actor, column.key) for column in table_of(RemoteActor).columns}
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(RemoteActor).values(values)
     await s.execute(

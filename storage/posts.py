@@ -107,7 +107,7 @@ async def add_refs(s: AsyncSession, refs: Sequence[PostRef]) -> set[str]:
     reference."""
     if not refs:
         return set()
-    columns = PostRef.__table__.columns
+    columns = table_of(PostRef).columns
     rows = [{column.key: getattr(ref, column.key) for column in columns} for ref in refs]
     for row in rows:
         row["moderation_state"] = row["moderation_state"] or "visible"
