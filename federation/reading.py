@@ -188,10 +188,15 @@ def picture_of(note: Mapping[str, Any], peer: Peer) -> PictureInfo | None:
 class LiveResolver:
     """Remote posts' content for a page: from the cache, else fetched from their homes.
 
-    A post already being fetched for another page is not asked for again: the page waits for
-    that fetch and takes its answer as it would a cached one (its read reported to the home).
-    So a busy subnet's page opened by many readers at once, with the cache cold, costs each
-    home one batched request, not one per reader."""
+    A post already being fetched for another page (from the same home, for the same subnet) is
+    not asked for again: the page waits for that fetch and takes its answer as it would a cached
+    one, its read reported to the home. So a busy subnet's page opened by many readers at once,
+    with the cache cold, costs each home one batched request, not one per reader. The fetch runs
+    as a task of its own, so a page that started it and goes away (its reader gone) leaves it
+    to finish for the others.
+
+    `resolve` must not be called inside a unit of work: the fetch takes the node's turn on the
+    database (to read the peers, and to note a failed fetch) from another task."""
 
     db: Database
     ids: LocalIds
@@ -200,7 +205,7 @@ class LiveResolver:
     clock: Clock
     reports: ReadReporter | None = None
     time_limit: float = FETCH_TIME_LIMIT
-    _in_flight: dict[str, asyncio.Future[ResolvedContent | None]] = field(
+    _in_flight: dict[str, tuple[RefToResolve, asyncio.Task[dict[str, ResolvedContent]]]] = field(
         default_factory=dict, init=False
     )
 
@@ -209,21 +214,25 @@ class LiveResolver:
     ) -> Mapping[str, ResolvedContent]:
         found: dict[str, ResolvedContent] = {}
         missing: dict[str, list[RefToResolve]] = defaultdict(list)
-        joined: list[tuple[RefToResolve, asyncio.Future[ResolvedContent | None]]] = []
+        joined: list[tuple[RefToResolve, asyncio.Task[dict[str, ResolvedContent]]]] = []
         for ref in refs:
             cached = self.cache.get(ref.object_uri)
+            fetching = self._in_flight.get(ref.object_uri)
             if cached is not None:
                 self._served(ref, cached, reader_uri, found)
-            elif ref.object_uri in self._in_flight:
-                joined.append((ref, self._in_flight[ref.object_uri]))
+            elif fetching is not None and fetching[0] == ref:
+                joined.append((ref, fetching[1]))
             else:
                 missing[ref.peer_id].append(ref)
         if missing:
-            await self._fetch_missing(missing, reader_uri, found)
-        for ref, answer in joined:
-            content = await asyncio.shield(answer)
-            if content is not None:
-                self._served(ref, content, reader_uri, found)
+            found.update(await asyncio.shield(self._start_fetching(missing, reader_uri)))
+        for ref, fetch in joined:
+            try:
+                answers = await asyncio.shield(fetch)
+            except Exception:  # logged as the fetch ended: this page shows "could not be loaded"
+                answers = {}
+            if ref.object_uri in answers:
+                self._served(ref, answers[ref.object_uri], reader_uri, found)
         return found
 
     def _served(
@@ -238,37 +247,45 @@ class LiveResolver:
         if self.reports is not None:
             self.reports.note(ref.peer_id, ref.object_uri, reader_uri)
 
-    async def _fetch_missing(
-        self,
-        missing: Mapping[str, list[RefToResolve]],
-        reader_uri: str,
-        found: dict[str, ResolvedContent],
-    ) -> None:
-        """One batched fetch per home (up to MAX_BATCH posts each), in parallel; pages that
-        want the same posts meanwhile wait for these answers."""
-        loop = asyncio.get_running_loop()
-        answers = {
-            ref.object_uri: loop.create_future() for waiting in missing.values() for ref in waiting
-        }
-        self._in_flight.update(answers)
-        try:
-            async with self.db.transaction() as s:
-                peers = {p.id: p for p in await peer_store.list_peers(s)}
-            batches = [
-                (peers[peer_id], waiting[i : i + MAX_BATCH])
-                for peer_id, waiting in missing.items()
-                if peer_id in peers and peers[peer_id].state != "removed"
-                for i in range(0, len(waiting), MAX_BATCH)
-            ]
-            for result in await asyncio.gather(
-                *(self._fetch(peer, batch, reader_uri) for peer, batch in batches)
-            ):
-                found.update(result)
-        finally:
-            for uri, answer in answers.items():
-                if self._in_flight.get(uri) is answer:
-                    del self._in_flight[uri]
-                answer.set_result(found.get(uri))
+    def _start_fetching(
+        self, missing: Mapping[str, list[RefToResolve]], reader_uri: str
+    ) -> asyncio.Task[dict[str, ResolvedContent]]:
+        """The task fetching `missing` (home → its refs), registered for other pages to wait
+        on until it ends."""
+        fetch = asyncio.create_task(self._fetch_all(missing, reader_uri))
+        mine = [ref for waiting in missing.values() for ref in waiting]
+        for ref in mine:
+            self._in_flight.setdefault(ref.object_uri, (ref, fetch))
+
+        def landed(done: asyncio.Task[dict[str, ResolvedContent]]) -> None:
+            for ref in mine:
+                if self._in_flight.get(ref.object_uri, (None, None))[1] is done:
+                    del self._in_flight[ref.object_uri]
+            error = None if done.cancelled() else done.exception()
+            if error is not None:
+                log.warning("reading posts failed: error=%s", type(error).__name__)
+
+        fetch.add_done_callback(landed)
+        return fetch
+
+    async def _fetch_all(
+        self, missing: Mapping[str, list[RefToResolve]], reader_uri: str
+    ) -> dict[str, ResolvedContent]:
+        """One batched fetch per home (up to MAX_BATCH posts each), in parallel."""
+        async with self.db.transaction() as s:
+            peers = {p.id: p for p in await peer_store.list_peers(s)}
+        batches = [
+            (peers[peer_id], waiting[i : i + MAX_BATCH])
+            for peer_id, waiting in missing.items()
+            if peer_id in peers and peers[peer_id].state != "removed"
+            for i in range(0, len(waiting), MAX_BATCH)
+        ]
+        found: dict[str, ResolvedContent] = {}
+        for result in await asyncio.gather(
+            *(self._fetch(peer, batch, reader_uri) for peer, batch in batches)
+        ):
+            found.update(result)
+        return found
 
     async def _fetch(
         self, peer: Peer, refs: Sequence[RefToResolve], reader: str

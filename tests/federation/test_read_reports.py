@@ -32,6 +32,7 @@ from faces import FaceFactory, faces
 from sqlalchemy import select
 
 from actors.clock import utcnow
+from actors.posts import RefToResolve
 from node import manage
 from node.app import RESOLVER
 from node.settings import Settings
@@ -239,3 +240,36 @@ async def test_readers_opening_a_page_at_once_share_one_fetch_and_each_read_is_a
         return {who for who, _ in await _readers(a, sams)} >= {alex, ann}
 
     await eventually(both_attributed, within=10)
+
+
+async def test_a_shared_fetch_outlives_the_page_that_started_it(
+    trusts: tuple[TestNode, TestNode, TestNode, str, dict[str, Browser]], face: FaceFactory
+) -> None:
+    """The first page to want a post goes away mid-fetch (its task cancelled); a second page
+    waiting on the same fetch still gets the post, and the fetch is made once."""
+    a, b, _, carers, people = trusts
+    await write(people["sam"], carers, "Sam's post, first reader gone (marker RR10)")
+    sams = await a.post_uri("Sam's post, first reader gone (marker RR10)")
+    await eventually(lambda: _count_refs(b, 1))
+    slow = await face(a)
+
+    async def slowly(request: web.Request, status: int, payload: bytes) -> web.Response:
+        await asyncio.sleep(0.5)
+        return web.Response(status=status, body=payload, content_type="application/activity+json")
+
+    slow.rules["/objects"] = slowly
+    async with b.db.transaction() as s:
+        ref = (await s.execute(select(PostRef).where(PostRef.object_uri == sams))).scalar_one()
+        wanted = [RefToResolve(ref.object_uri, ref.peer_id, ref.subnet_uri)]
+    resolver = b.runner.app[RESOLVER]
+    resolver.cache.clear()
+    alex, ann = await b.member_uri("alex", carers), await b.member_uri("ann", carers)
+    first = asyncio.create_task(resolver.resolve(wanted, alex))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(resolver.resolve(wanted, ann))
+    await asyncio.sleep(0.1)
+    first.cancel()
+    answers = await second
+    assert first.cancelled()
+    assert "marker RR10" in answers[sams].content
+    assert slow.hits["/objects"] == 1
