@@ -28,7 +28,7 @@ from conftest import (
     shows,
     write,
 )
-from faces import FaceFactory, faces
+from faces import Face, FaceFactory, faces
 from sqlalchemy import select
 
 from actors.clock import utcnow
@@ -211,14 +211,15 @@ def test_reads_are_reported_within_a_minute_by_default() -> None:
     assert Settings.read_report_seconds <= 30  # a round, and one retry, within 60 s
 
 
-async def test_readers_opening_a_page_at_once_share_one_fetch_and_each_read_is_attributed(
-    trusts: tuple[TestNode, TestNode, TestNode, str, dict[str, Browser]], face: FaceFactory
-) -> None:
-    """B's cache is cold and A answers slowly: alex's and ann's pages, opened together and
-    each twice, make one batched fetch from A between them, and every page shows the post."""
+async def _post_at_a_slow_home(
+    trusts: tuple[TestNode, TestNode, TestNode, str, dict[str, Browser]],
+    face: FaceFactory,
+    text: str,
+) -> tuple[str, Face]:
+    """sam's post at A, referenced on B; A then answers content fetches half a second late."""
     a, b, _, carers, people = trusts
-    await write(people["sam"], carers, "Sam's post read by many at once (marker RR9)")
-    sams = await a.post_uri("Sam's post read by many at once (marker RR9)")
+    await write(people["sam"], carers, text)
+    post = await a.post_uri(text)
     await eventually(lambda: _count_refs(b, 1))
     slow = await face(a)
 
@@ -227,6 +228,18 @@ async def test_readers_opening_a_page_at_once_share_one_fetch_and_each_read_is_a
         return web.Response(status=status, body=payload, content_type="application/activity+json")
 
     slow.rules["/objects"] = slowly
+    return post, slow
+
+
+async def test_readers_opening_a_page_at_once_share_one_fetch_and_each_read_is_attributed(
+    trusts: tuple[TestNode, TestNode, TestNode, str, dict[str, Browser]], face: FaceFactory
+) -> None:
+    """B's cache is cold and A answers slowly: alex's and ann's pages, opened together and
+    each twice, make one batched fetch from A between them, and every page shows the post."""
+    a, b, _, carers, people = trusts
+    sams, slow = await _post_at_a_slow_home(
+        trusts, face, "Sam's post read by many at once (marker RR9)"
+    )
     b.runner.app[RESOLVER].cache.clear()
     fetches = len([r for r in b.sent if "/objects?" in r.url])
     readers = [people["alex"], people["ann"]] * 2
@@ -247,17 +260,10 @@ async def test_a_shared_fetch_outlives_the_page_that_started_it(
 ) -> None:
     """The first page to want a post goes away mid-fetch (its task cancelled); a second page
     waiting on the same fetch still gets the post, and the fetch is made once."""
-    a, b, _, carers, people = trusts
-    await write(people["sam"], carers, "Sam's post, first reader gone (marker RR10)")
-    sams = await a.post_uri("Sam's post, first reader gone (marker RR10)")
-    await eventually(lambda: _count_refs(b, 1))
-    slow = await face(a)
-
-    async def slowly(request: web.Request, status: int, payload: bytes) -> web.Response:
-        await asyncio.sleep(0.5)
-        return web.Response(status=status, body=payload, content_type="application/activity+json")
-
-    slow.rules["/objects"] = slowly
+    _, b, _, carers, _ = trusts
+    sams, slow = await _post_at_a_slow_home(
+        trusts, face, "Sam's post, first reader gone (marker RR10)"
+    )
     async with b.db.transaction() as s:
         ref = (await s.execute(select(PostRef).where(PostRef.object_uri == sams))).scalar_one()
         wanted = [RefToResolve(ref.object_uri, ref.peer_id, ref.subnet_uri)]
