@@ -47,7 +47,11 @@ from storage.models import Delivery, Event, InboxItem, QueueRow, table_of
 Row = TypeVar("Row", bound=QueueRow)
 
 
-def due(model: type[QueueRow], now: datetime, *, owners: bool = False) -> ColumnElement[bool]:
+Moment = datetime | ColumnElement[datetime]
+"""A time, or a bound parameter standing for one in a statement built once."""
+
+
+def due(model: type[QueueRow], now: Moment, *, owners: bool = False) -> ColumnElement[bool]:
     """Pending, its time come, and not leased by a live worker (`owners`: see `unleased`)."""
     return and_(
         model.state == "pending",
@@ -59,7 +63,7 @@ def due(model: type[QueueRow], now: datetime, *, owners: bool = False) -> Column
 _LIVE_BACKENDS: Select[Any] = select(column("pid")).select_from(table("pg_stat_activity"))
 
 
-def unleased(model: type[QueueRow], now: datetime, *, owners: bool = False) -> ColumnElement[bool]:
+def unleased(model: type[QueueRow], now: Moment, *, owners: bool = False) -> ColumnElement[bool]:
     """No lease, an expired one, or — with `owners`, PostgreSQL only — one whose holder's
     connection is gone."""
     free = [model.locked_until.is_(None), model.locked_until <= now]
@@ -77,13 +81,19 @@ async def claim(s: AsyncSession, query: Select[Row], now: datetime, lease: timed
     holds. Two statements whatever the batch: the ids chosen, then one UPDATE … RETURNING
     of those rows (not a load and a flush of one UPDATE per row)."""
     model: type[Row] = query.column_descriptions[0]["entity"]
-    key = inspect(model).primary_key[0]
-    chosen = query.with_only_columns(key)
+    chosen = query.with_only_columns(inspect(model).primary_key[0])
     if s.get_bind().dialect.name == "postgresql":
         chosen = chosen.with_for_update(skip_locked=True)
-    ids = list((await s.scalars(chosen)).all())
+    return await _lease(s, model, list((await s.scalars(chosen)).all()), now, lease)
+
+
+async def _lease(
+    s: AsyncSession, model: type[Row], ids: list[Any], now: datetime, lease: timedelta
+) -> list[Row]:
+    """Lease these rows, in this order, with one UPDATE … RETURNING."""
     if not ids:
         return []
+    key = inspect(model).primary_key[0]
     leased = await s.scalars(
         update(model)
         .where(key.in_(ids))
@@ -184,18 +194,41 @@ async def claim_deliveries(
     """Lease up to `limit` pending deliveries, oldest first: those due (not to `skip_peers`), or
     with `peer_id` that peer's oldest whether due or not (a probe of a dead peer). A delivery
     waits while an earlier one about the same object to the same peer is pending."""
-    if peer_id is not None:
-        query = select(Delivery).where(
-            Delivery.peer_id == peer_id,
+    chosen = _DELIVERIES_TO_CLAIM[_owners(s), peer_id is not None]
+    picked: dict[str, Any] = {"now": now, "limit": limit}
+    picked |= {"peer_id": peer_id} if peer_id is not None else {"skip": list(skip_peers)}
+    return await _lease(s, Delivery, list((await s.scalars(chosen, picked)).all()), now, lease)
+
+
+def _deliveries_to_claim(postgresql: bool, probe: bool) -> Select[str]:
+    """The ids `claim_deliveries` leases, as one statement built once (the ordering rule's
+    subquery costs more to build than to run): due ones not to the `skip` peers, or a `probe`
+    of `peer_id`'s oldest; at most `limit`, as of `now`."""
+    now: ColumnElement[datetime] = bindparam("now")
+    if probe:
+        query = select(Delivery.id).where(
+            Delivery.peer_id == bindparam("peer_id"),
             Delivery.state == "pending",
-            unleased(Delivery, now, owners=_owners(s)),
+            unleased(Delivery, now, owners=postgresql),
         )
     else:
-        query = select(Delivery).where(due(Delivery, now, owners=_owners(s)))
-    if skip_peers:
-        query = query.where(Delivery.peer_id.not_in(skip_peers))
-    query = query.where(_not_overtaking()).order_by(Delivery.next_attempt_at, Delivery.seq)
-    return await claim(s, query.limit(limit), now, lease)
+        query = select(Delivery.id).where(
+            due(Delivery, now, owners=postgresql),
+            Delivery.peer_id.not_in(bindparam("skip", expanding=True)),
+        )
+    query = (
+        query.where(_not_overtaking())
+        .order_by(Delivery.next_attempt_at, Delivery.seq)
+        .limit(bindparam("limit"))
+    )
+    return query.with_for_update(skip_locked=True) if postgresql else query
+
+
+_DELIVERIES_TO_CLAIM = {
+    (postgresql, probe): _deliveries_to_claim(postgresql, probe)
+    for postgresql in (False, True)
+    for probe in (False, True)
+}
 
 
 async def release_deliveries(s: AsyncSession, peer_id: str, now: datetime) -> None:
