@@ -6,14 +6,11 @@ each post's subnet one Announce, in the order the posts were accepted."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import aiohttp
-from rows import peer_row
-from sqlalchemy import event, insert, select
+from rows import peer_row, statements_run
+from sqlalchemy import insert, select
 
 from actors.events import EventKind
 from actors.ids import LocalIds
@@ -74,23 +71,9 @@ def _post(n: int) -> str:
     return f"https://alpha.example/posts/{n}"
 
 
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
-
-
 async def _plan(deliverer: Deliverer) -> tuple[int, int]:
     """Plan every due event in one batch; (events taken, statements run)."""
-    with _statements(deliverer.db) as seen:
+    with statements_run(deliverer.db) as seen:
         taken = await deliverer.fan_out(limit=deliverer.planning.chunk)
     return taken, len(seen)
 
