@@ -61,6 +61,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pstats
+import re
 import shutil
 import signal
 import socket
@@ -565,10 +566,8 @@ def start_nodes(
 
 def worker_pid(node: ServedNode) -> int | None:
     """The pid of a node's worker process, from `sharon serve`'s log (None when profiled)."""
-    for line in node.log.read_text(errors="replace").splitlines():
-        if "started worker process: pid=" in line:
-            return int(line.rsplit("pid=", 1)[1].split()[0])
-    return None
+    found = re.search(r"started worker process: pid=(\d+)", node.log.read_text(errors="replace"))
+    return int(found.group(1)) if found else None
 
 
 def read_only(database: Path) -> Engine:
