@@ -25,6 +25,8 @@ What it measures, and how:
    from /proc. Each accepted Create also makes A announce the post back to B (the real
    Deliverer, working alongside); each scheme gets a fresh pair of nodes. The wait for A to
    drain is bounded: if it runs out, processed/s is computed from the items finished so far.
+   A's worker process's CPU time per accepted activity (processing it, planning and sending
+   its Announce) runs from the start of the load until every Announce is sent.
    The RFC 9421 phase then runs again on a fresh pair whose node A has ``metrics = false`` and
    ``request_logging = false``: the two accepted rates and their ratio are what metrics and
    request logging cost (README "Operating a node").
@@ -59,6 +61,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pstats
+import re
 import shutil
 import signal
 import socket
@@ -137,7 +140,7 @@ class Figures:
         lines = []
         width = max((len(label) for label, *_ in self.rows), default=0) + 2
         for label, value, unit, note in self.rows:
-            decimals = 2 if unit in ("×", "s") else 0
+            decimals = 2 if unit in ("×", "s", "ms") else 0
             shown = "—" if value is None else f"{value:,.{decimals}f}"
             lines.append(f"{label:<{width}}{shown:>7} {unit:<6}{note}".rstrip())
         return "\n".join(lines)
@@ -561,6 +564,12 @@ def start_nodes(
     return nodes
 
 
+def worker_pid(node: ServedNode) -> int | None:
+    """The pid of a node's worker process, from `sharon serve`'s log (None when profiled)."""
+    found = re.search(r"started worker process: pid=(\d+)", node.log.read_text(errors="replace"))
+    return int(found.group(1)) if found else None
+
+
 def read_only(database: Path) -> Engine:
     return create_engine(f"sqlite:///file:{database}?mode=ro&uri=true")
 
@@ -687,6 +696,8 @@ def inbound_phase(
         say(f"   {shown}: pre-signing {count:,} Creates in the load generator, then POSTing")
         if profile is not None:
             a.process.send_signal(signal.SIGUSR1)
+        worker = worker_pid(a)
+        worker_before = cpu_seconds(worker) if worker is not None else None
         cpu_before = cpu_seconds(a.process.pid)
         result = run_load(procs, job, plan.load_timeout + 120)
         cpu_after = cpu_seconds(a.process.pid)
@@ -745,6 +756,11 @@ def inbound_phase(
                 f"(A's delivery rows: {delivery_states(a_db)})"
             )
             figures.add(f"fanout_{key}", f"fan-out lag ({shown})", lag, "s")
+            worker_after = cpu_seconds(worker) if worker is not None else None
+            if worker_before is not None and worker_after is not None and accepted:
+                per = (worker_after - worker_before) / accepted * 1000
+                say(f"   A's worker process: {per:.2f} ms CPU per activity (processed, announced)")
+                figures.add(f"worker_{key}", f"A's worker CPU per activity ({shown})", per, "ms")
         else:
             say(f"   Announces still unsent after {plan.drain_timeout:.0f} s more")
     finally:

@@ -17,9 +17,10 @@
   wrong. A claimed batch is handed over `chunk` rows at a time: on SQLite a transaction holds
   the one write turn of every process, so a 200-row transaction would keep the inbox's group
   commit (and every other writer) waiting for its whole length, where 16 rows keep it waiting
-  a few milliseconds while costing little more in commits. A handler that commits its own
-  `done` together with its work (exactly-once) returns `Outcome.done(recorded=True)` and the
-  engine does not write that row again;
+  a few milliseconds while costing little more in commits (a queue whose rows cost a fraction
+  of an inbox item's may take more at a time: planning, federation/delivery.py). A handler
+  that commits its own `done` together with its work (exactly-once) returns
+  `Outcome.done(recorded=True)` and the engine does not write that row again;
 * if claiming or recording fails (the database went away) the worker pauses and carries on;
   leases expire, so nothing is lost and nothing is done twice by two workers.
 

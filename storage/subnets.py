@@ -157,6 +157,26 @@ async def partners_of(s: AsyncSession, subnet_id: str) -> Sequence[Peer]:
     return list(memo[subnet_id])
 
 
+async def partners_by_slug(s: AsyncSession, slugs: Collection[str]) -> dict[str, list[Peer]]:
+    """The accepted partner nodes of each of these subnets hosted here, by name, in one query
+    however many subnets (a slug with none, or no such subnet, is left out)."""
+    found: dict[str, list[Peer]] = {}
+    if slugs:
+        rows = await s.execute(_PARTNERS_BY_SLUG, {"slugs": list(slugs)})
+        for slug, peer in rows:
+            found.setdefault(slug, []).append(peer)
+    return found
+
+
+_PARTNERS_BY_SLUG = (
+    select(Subnet.slug, Peer)
+    .join(SubnetPartner, SubnetPartner.peer_id == Peer.id)
+    .join(Subnet, Subnet.id == SubnetPartner.subnet_id)
+    .where(Subnet.slug.in_(bindparam("slugs", expanding=True)), SubnetPartner.state == "accepted")
+    .order_by(Peer.name)
+)
+
+
 async def is_partner(s: AsyncSession, subnet_id: str, peer_id: str) -> bool:
     memo = _memo(s, "is_partner")
     if (subnet_id, peer_id) not in memo:

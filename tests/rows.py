@@ -1,13 +1,15 @@
-"""Rows and small databases for tests of `storage/` and `actors/` that need no running node."""
+"""Rows, small databases and a statement counter for tests of `storage/`, `actors/` and the
+queues that need no running node."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import Column, Integer, MetaData, String, Table, event
 
 from storage.engine import Database
 from storage.models import Peer
@@ -38,3 +40,18 @@ async def notes_database(path: Path) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@contextmanager
+def statements_run(db: Database) -> Iterator[list[str]]:
+    """The SQL of every statement `db` runs inside the block, in order."""
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)

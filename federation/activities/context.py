@@ -1,14 +1,16 @@
 """What planners and handlers are given, and what they return.
 
 A *planner* turns one `actors` event into (peer, activity, signer) triples — what to send to
-whom, signed as whom; the delivery engine (federation/delivery.py) writes the rows. A *handler*
+whom, signed as whom; the delivery engine (federation/delivery.py) writes the rows. A *run
+planner* does the same for consecutive events of one kind at once, with a fixed number of
+queries however many (a busy subnet's accepted posts). A *handler*
 turns one verified, normalised inbound activity into `actors` calls; the processing engine
 (federation/processing.py) runs it in the batch's transaction. Neither sends or commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +22,7 @@ from actors.reports import Thresholds
 from federation.cache import TTLCache
 from federation.keys import NodeKeys
 from federation.remote import Directory
-from storage.models import Peer, PostRef
+from storage.models import Peer
 
 Payload = dict[str, Any]
 Activity = dict[str, Any]
@@ -29,12 +31,10 @@ Planned = list[tuple[Peer, Activity, str]]
 
 @dataclass(frozen=True)
 class Planning:
-    """What a planner may read besides the database: our ids and keys (to render actors), and
-    the references a batch of events is about, read at once by the engine."""
+    """What a planner may read besides the database: our ids and keys (to render actors)."""
 
     ids: LocalIds
     keys: NodeKeys
-    refs: Mapping[str, PostRef] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class Handling:
 
 
 Planner = Callable[[AsyncSession, Planning, Payload, datetime], Awaitable[Planned]]
+RunPlanner = Callable[
+    [AsyncSession, Planning, Sequence[Payload], datetime], Awaitable[list[Planned]]
+]
 Handler = Callable[[AsyncSession, Handling, Peer, Activity, datetime], Awaitable[None]]
 RunHandler = Callable[
     [AsyncSession, Handling, Sequence[tuple[Peer, Activity]], datetime], Awaitable[None]

@@ -5,7 +5,8 @@ Each family module (posts, threads, membership, sharing, actors, moderation) dec
 an error at import, never a silent replacement. An Update or Delete about an actor document is
 keyed apart from one about a post ("Update actor", "Delete actor"), so each has exactly one
 handler. A family may also take consecutive activities of one type together
-(`RUN_HANDLERS`: the posts family's Creates), as well as one by one.
+(`RUN_HANDLERS`: the posts family's Creates), as well as one by one, and plan consecutive events
+of one kind together (`RUN_PLANNERS`: the posts family's accepted references).
 tests/federation/test_activity_families.py proves every `EventKind` has a planner.
 """
 
@@ -29,6 +30,7 @@ from federation.activities.context import (
     Planner,
     Planning,
     RunHandler,
+    RunPlanner,
 )
 from storage.models import Peer
 
@@ -50,6 +52,7 @@ def _merge(tables: list[Mapping[K, V]]) -> dict[K, V]:
 PLANNERS: dict[EventKind, Planner] = _merge([family.PLANNERS for family in FAMILIES])
 HANDLERS: dict[str, Handler] = _merge([family.HANDLERS for family in FAMILIES])
 RUN_HANDLERS: dict[str, RunHandler] = posts.RUN_HANDLERS
+RUN_PLANNERS: dict[EventKind, RunPlanner] = posts.RUN_PLANNERS
 
 
 def handler_key(doc: Activity) -> str:
@@ -66,6 +69,23 @@ async def plan(
     """The (peer, activity, signer) triples an event calls for; an unknown kind raises
     (ValueError), so the engine records it as a failed attempt rather than dropping it."""
     return await PLANNERS[EventKind(kind)](s, ctx, payload, now)
+
+
+async def plan_all(
+    s: AsyncSession, ctx: Planning, events: Sequence[tuple[str, Payload]], now: datetime
+) -> list[Planned]:
+    """What each (kind, payload) event calls for, in order. Consecutive events whose family
+    also plans them as a run (`RUN_PLANNERS`) go to it together, so a batch costs a few
+    statements per run instead of several per event."""
+    planned: list[Planned] = []
+    for kind, group in groupby(events, key=lambda event: event[0]):
+        payloads = [payload for _, payload in group]
+        run_planner = RUN_PLANNERS.get(EventKind(kind))
+        if run_planner is not None and len(payloads) > 1:
+            planned += await run_planner(s, ctx, payloads, now)
+        else:
+            planned += [await plan(s, ctx, kind, payload, now) for payload in payloads]
+    return planned
 
 
 async def handle(s: AsyncSession, ctx: Handling, peer: Peer, doc: Activity, now: datetime) -> None:

@@ -36,6 +36,7 @@ from federation.activities.context import (
     Planner,
     Planning,
     RunHandler,
+    RunPlanner,
 )
 from federation.activities.fields import audience_of, in_reply_to, time_of, type_of
 from federation.activities.recipients import live_peer, partners_of
@@ -43,6 +44,7 @@ from federation.remote import host_of, id_of
 from storage import delete_acks
 from storage import peers as peer_store
 from storage import posts as post_store
+from storage import subnets as subnet_store
 from storage.models import Peer, new_id
 
 # --- out ------------------------------------------------------------------------------------
@@ -90,26 +92,42 @@ async def create_for_post(s: AsyncSession, ctx: Planning, p: Payload, now: datet
 
 async def announce_for_ref(s: AsyncSession, ctx: Planning, p: Payload, now: datetime) -> Planned:
     """A partner's post a subnet hosted here accepted: Announce to each partner node."""
-    ids, uri = ctx.ids, p["object_uri"]
-    ref = ctx.refs[uri] if uri in ctx.refs else await post_store.ref_by_uri(s, uri)
-    slug = ids.subnet_slug(ref.subnet_uri) if ref else None
-    if ref is None or slug is None:
-        return []
-    return [
-        (
-            peer,
-            documents.render_announce(
-                ids,
-                new_id(),
-                subnet_uri=ref.subnet_uri,
-                object_uri=ref.object_uri,
-                published=ref.published,
-                in_reply_to=ref.in_reply_to,
-            ),
-            ids.subnet(slug),
+    return (await announce_for_refs(s, ctx, [p], now))[0]
+
+
+async def announce_for_refs(
+    s: AsyncSession, ctx: Planning, payloads: Sequence[Payload], now: datetime
+) -> list[Planned]:
+    """A run of accepted posts, planned in two queries however many: their references, then
+    the partners of every subnet they are in."""
+    ids = ctx.ids
+    refs = await post_store.refs_by_uri(s, [p["object_uri"] for p in payloads])
+    slugs = {ref.object_uri: ids.subnet_slug(ref.subnet_uri) for ref in refs.values()}
+    partners = await subnet_store.partners_by_slug(s, {slug for slug in slugs.values() if slug})
+    planned: list[Planned] = []
+    for p in payloads:
+        ref, slug = refs.get(p["object_uri"]), slugs.get(p["object_uri"])
+        if ref is None or slug is None:
+            planned.append([])
+            continue
+        planned.append(
+            [
+                (
+                    peer,
+                    documents.render_announce(
+                        ids,
+                        new_id(),
+                        subnet_uri=ref.subnet_uri,
+                        object_uri=ref.object_uri,
+                        published=ref.published,
+                        in_reply_to=ref.in_reply_to,
+                    ),
+                    ids.subnet(slug),
+                )
+                for peer in partners.get(slug, [])
+            ]
         )
-        for peer in await partners_of(s, slug)
-    ]
+    return planned
 
 
 async def update_for_post(s: AsyncSession, ctx: Planning, p: Payload, now: datetime) -> Planned:
@@ -291,6 +309,7 @@ PLANNERS: dict[EventKind, Planner] = {
     EventKind.REF_REMOVED: delete_for_ref,
     EventKind.ERASURE_ACKNOWLEDGED: accept_for_erasure,
 }
+RUN_PLANNERS: dict[EventKind, RunPlanner] = {EventKind.REF_ACCEPTED: announce_for_refs}
 RUN_HANDLERS: dict[str, RunHandler] = {"Create": on_creates}
 HANDLERS: dict[str, Handler] = {
     "Create": on_create,

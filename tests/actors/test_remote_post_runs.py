@@ -3,14 +3,12 @@ statements, with the same rules as one post at a time (actors.posts.accept_remot
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from rows import peer_row
-from sqlalchemy import event, func, select
+from rows import peer_row, statements_run
+from sqlalchemy import func, select
 
 from actors.errors import NotFound, NotPermitted
 from actors.ids import LocalIds
@@ -52,22 +50,8 @@ def _post(peer: Peer, n: int, **fields: Any) -> OfferedPost:
     return OfferedPost(**(values | fields))
 
 
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
-
-
 async def _offer(db: Database, offered: list[OfferedPost]) -> tuple[list[bool], int]:
-    with _statements(db) as seen:
+    with statements_run(db) as seen:
         async with db.transaction() as s:
             added = await accept_remote_posts(s, IDS, offered, NOW)
     return added, len(seen)

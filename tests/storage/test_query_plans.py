@@ -247,6 +247,7 @@ def _hot_paths(peer: Peer) -> dict[str, Callable[[AsyncSession], Awaitable[objec
         "subnet page, references, older": lambda s: posts.refs_in(s, CARERS, 50, before),
         "reply counts": lambda s: posts.reply_counts(s, CARERS, ["https://partner.example/p"]),
         "inbox door": lambda s: subnets.open_to(s, {"carers"}, {peer.id}),
+        "announce planning, partners": lambda s: subnets.partners_by_slug(s, {"carers"}),
         "inbox door, posts": lambda s: posts.subnets_of(s, {"abc"}, {"https://x.example/p"}),
         "inbox claim": lambda s: queues.claim_inbox_items(s, NOW, LEASE, 200),
         "outbox claim": lambda s: queues.claim_events(s, NOW, LEASE, 200),
@@ -254,14 +255,14 @@ def _hot_paths(peer: Peer) -> dict[str, Callable[[AsyncSession], Awaitable[objec
         "delivery numbering": lambda s: queues.add_deliveries(
             s,
             [
-                Delivery(
-                    peer_id=peer.id,
-                    inbox="https://partner.example/inbox",
-                    activity={},
-                    signer=IDS.instance,
-                    next_attempt_at=NOW,
-                    created_at=NOW,
-                )
+                {
+                    "peer_id": peer.id,
+                    "inbox": "https://partner.example/inbox",
+                    "activity": {},
+                    "signer": IDS.instance,
+                    "next_attempt_at": NOW,
+                    "created_at": NOW,
+                }
             ],
         ),
         "partner's posts accepted": lambda s: accept_remote_posts(s, IDS, [offered], NOW),
