@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -328,6 +329,9 @@ def _unreadable(request: web.Request) -> tuple[int, str] | None:
 
 MAX_URI = 255
 """Longest URI accepted (the width of every URI column)."""
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+"""Whitespace as `str.isspace()` has it (a str pattern's whitespace class is that very set), C0,
+DEL and C1 controls."""
 HANDLED = frozenset(
     {
         "Create",
@@ -435,7 +439,7 @@ def _uris_problem(node: dict[str, Any], depth: int) -> str | None:
 def _uri_problem(uri: str) -> str | None:
     if len(uri) > MAX_URI:
         return f"a URI is longer than {MAX_URI} characters"
-    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in uri):
+    if _SPACE_OR_CONTROL.search(uri):
         return "a URI holds spaces or control characters"
     try:
         parts = urlsplit(uri)

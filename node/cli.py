@@ -97,8 +97,13 @@ def _serve(directory: Path, *, web_only: bool, web_processes: int, bind: str | N
 
         from node.app import create_app
 
+        async def app() -> web.Application:
+            built = await create_app(settings, role="web", screener=screener)
+            built.on_startup.append(_freeze_heap)
+            return built
+
         web.run_app(
-            create_app(settings, role="web", screener=screener),
+            app(),
             host=host,
             port=port,
             print=None,
@@ -113,6 +118,10 @@ def _serve(directory: Path, *, web_only: bool, web_processes: int, bind: str | N
     if not web_only:
         children.append(processes.Child("worker", lambda: _work_here(settings)))
     return processes.Parent(children).run()
+
+
+async def _freeze_heap(_app: object) -> None:
+    processes.freeze_heap()
 
 
 def _work(directory: Path) -> int:
@@ -144,6 +153,7 @@ def _work_here(settings: Settings) -> int:
             raise manage.ManageError(str(error)) from None
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
+        processes.freeze_heap()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -233,6 +233,17 @@ def _shape_cases(
         ),
         "relative object": (_activity(b, type="Like", object="/posts/1"), 400, "http"),
         "space in a URI": (_activity(b, type="Like", object=f"{b.url}/a b"), 400, "spaces"),
+        "line separator in a URI": (
+            _activity(b, type="Like", object=f"{b.url}/a\u2028b"),
+            400,
+            "spaces",
+        ),
+        "C1 control in a URI": (
+            _activity(b, type="Like", object=f"{b.url}/a\x9bb"),
+            400,
+            "control",
+        ),
+        "DEL in a URI": (_activity(b, type="Like", object=f"{b.url}/a\x7fb"), 400, "control"),
         "two actors": (
             {**_activity(b, type="Like", object=subnet), "actor": [me, me]},
             400,
