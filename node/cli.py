@@ -102,14 +102,15 @@ def _serve(directory: Path, *, web_only: bool, web_processes: int, bind: str | N
             built.on_startup.append(_freeze_heap)
             return built
 
-        web.run_app(
-            app(),
-            host=host,
-            port=port,
-            print=None,
-            **logs.runner_logging(settings.request_logging),
-            reuse_port=postgresql or None,  # several web processes share the port
-        )
+        with logs.off_the_loop():
+            web.run_app(
+                app(),
+                host=host,
+                port=port,
+                print=None,
+                **logs.runner_logging(settings.request_logging),
+                reuse_port=postgresql or None,  # several web processes share the port
+            )
         return 0
 
     if web_only and web_processes == 1:
@@ -163,7 +164,8 @@ def _work_here(settings: Settings) -> int:
         finally:
             await runner.cleanup()
 
-    asyncio.run(work())
+    with logs.off_the_loop():
+        asyncio.run(work())
     return 0
 
 

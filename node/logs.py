@@ -8,7 +8,10 @@ Messages themselves never carry a person's details, a post's text, a password or
 code logs counts, hosts, statuses and error class names only.
 
 `request_logging = false` in the settings leaves out both the request ids and the access log
-(`runner_logging`), for a node that must spend nothing on them.
+(`runner_logging`), for a node that must spend nothing on them. In `sharon serve` and
+`sharon work` the lines are formatted and written on a thread of their own (`off_the_loop`):
+the event loop only queues each record, so neither JSON formatting nor a slow stderr pipe
+holds up a request.
 
 The access log gives method, route path, status, size and time — never the query string:
 invitation and password-reset links carry their secret in `?token=`, and the default aiohttp
@@ -17,12 +20,16 @@ access log writes the whole request line; nor are client addresses or user agent
 
 from __future__ import annotations
 
+import copy
 import logging
+import queue
 import re
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from logging.handlers import QueueHandler, QueueListener
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -112,6 +119,44 @@ def configure(level: int = logging.INFO, stream: IO[str] | None = None) -> None:
     root.addHandler(json_handler(stream))
     root.setLevel(level)
     quiet_drivers()
+
+
+class _Queued(QueueHandler):
+    """Queues a copy of each record with its message made and its request context added here,
+    on the thread that logged it (the context variables are that thread's); the traceback, if
+    any, stays for the writing thread to format."""
+
+    def __init__(self, records: queue.SimpleQueue[logging.LogRecord]) -> None:
+        super().__init__(records)
+        self.addFilter(RequestContext())
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        queued = copy.copy(record)
+        queued.msg, queued.args = record.getMessage(), None  # the args may change later
+        return queued
+
+
+@contextmanager
+def off_the_loop() -> Iterator[None]:
+    """While inside, the root logger's handlers run on a thread of their own (a stdlib
+    `QueueListener`); the logging thread only queues records. On leaving, every queued
+    record is written before the handlers are put back."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    front = _Queued(records)
+    listener = QueueListener(records, *handlers, respect_handler_level=True)
+    for handler in handlers:
+        root.removeHandler(handler)
+    root.addHandler(front)
+    listener.start()
+    try:
+        yield
+    finally:
+        root.removeHandler(front)
+        listener.stop()
+        for handler in handlers:
+            root.addHandler(handler)
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from urllib.parse import quote
 
 import aiohttp
@@ -188,6 +189,49 @@ def test_serve_logs_json_lines_and_keeps_drivers_to_warnings() -> None:
     assert record["event"] == "delivery to peer.example failed"
     assert record["level"] == "INFO" and record["logger"] == "federation.delivery"
     assert record["request_id"] == "0123abcd" and record["time"].endswith("+00:00")
+
+
+class _Threads(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.threads.append(threading.get_ident())
+
+
+def test_serve_writes_log_lines_off_the_event_loop_with_their_context_and_tracebacks() -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream, threads = io.StringIO(), _Threads()
+    hosts = ["peer.example"]
+    for handler in saved[0]:
+        root.removeHandler(handler)
+    root.addHandler(logs.json_handler(stream))
+    root.addHandler(threads)
+    root.setLevel(logging.INFO)
+    try:
+        with logs.off_the_loop():
+            token = logs.REQUEST_ID.set("0123abcd")
+            try:
+                raise TimeoutError
+            except TimeoutError:
+                logging.getLogger("federation.delivery").exception("sending to %s failed", hosts)
+            logs.REQUEST_ID.reset(token)
+            hosts.append("changed after logging")
+        written_inside = stream.getvalue()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    assert threads.threads and threading.get_ident() not in threads.threads
+    (line,) = written_inside.splitlines()  # every queued line is out when the block ends
+    record = json.loads(line)
+    assert record["event"] == "sending to ['peer.example'] failed"
+    assert record["request_id"] == "0123abcd" and record["level"] == "ERROR"
+    assert "TimeoutError" in record["exc_info"]
 
 
 def test_the_suite_wide_scan_finds_typed_text_in_a_log_line() -> None:
