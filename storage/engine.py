@@ -228,6 +228,9 @@ class _SqliteWriter:
             result = connection.execute(statement, list(rows))
             return result.all() if result.returns_rows else ()
 
+    async def dispose(self) -> None:
+        await asyncio.wrap_future(self.thread.submit(self._engine.dispose))
+
     def close(self) -> None:
         self.thread.submit(self._engine.dispose).result()
         self.thread.shutdown()
@@ -346,6 +349,16 @@ class Database:
                 return result.all() if result.returns_rows else ()
         writer = self._writer
         return await self._turns.run_holding(lambda: writer.write(statement, rows), writer.thread)
+
+    async def drop_connections(self) -> None:
+        """Close every pooled connection, the writer's too; the next unit of work opens new
+        ones. For a database that was failed over or moved (and for the tests that take one
+        away): no connection to the old one is used again."""
+        await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
+        if self._writer is not None:
+            await self._writer.dispose()
 
     async def close(self) -> None:
         if self._writer is not None:

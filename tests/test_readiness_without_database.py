@@ -13,8 +13,10 @@ from test_operations import get_json
 from node.app import DATABASE
 
 
-async def _take_away(node: TestNode) -> None:
-    await node.runner.app[DATABASE].engine.dispose()
+async def take_away(node: TestNode) -> None:
+    """The node's database made unreachable. On PostgreSQL the server ends the node's
+    connections (the pools keep them, dead, as after a crash); a SQLite file is swapped for a
+    directory, and the connections still open on the old file are closed."""
     if PG_URL:
         name = node.settings.database_url.rsplit("/", 1)[1]
         admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
@@ -29,9 +31,10 @@ async def _take_away(node: TestNode) -> None:
     path = node.sqlite_path
     path.rename(path.with_name("aside.sqlite3"))
     path.mkdir()
+    await node.runner.app[DATABASE].drop_connections()
 
 
-async def _bring_back(node: TestNode) -> None:
+async def bring_back(node: TestNode) -> None:
     if PG_URL:
         name = node.settings.database_url.rsplit("/", 1)[1]
         admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
@@ -50,7 +53,7 @@ async def test_not_ready_with_a_clear_body_while_the_database_is_down(
 ) -> None:
     node = await start_node("No database", run_workers=False)
     assert (await get_json(node, "/readyz"))[0] == 200
-    await _take_away(node)
+    await take_away(node)
     try:
         status, body = await get_json(node, "/readyz")
         assert status == 503 and body["status"] == "not ready"
@@ -60,7 +63,7 @@ async def test_not_ready_with_a_clear_body_while_the_database_is_down(
         assert "postgres" not in str(body) and "sqlite3" not in str(body)  # no URL or path
         assert await get_json(node, "/healthz") == (200, {"status": "alive"})
     finally:
-        await _bring_back(node)
+        await bring_back(node)
 
     async def ready() -> bool:
         return (await get_json(node, "/readyz"))[0] == 200
