@@ -259,5 +259,5 @@ async def thread_page(
     local = await local_entries(
         s, ids, person=person, subnet_uri=subnet_uri, rows=rows, node_name=node_name
     )
-    page = await page_of(s, ids, person=person, summary=summary, local=local, refs=refs)
+    page = await page_of(s, summary=summary, local=local, refs=refs)
     return ThreadPage(page, post_uri, more)

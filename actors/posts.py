@@ -700,8 +700,8 @@ async def subnet_page(
     )
     held = [] if before else await alert_store.screened_posts_of(s, subnet_uri, person.id)
     pictures = await picture_store.described(s, [post.id for post in held])
+    own_name = await personas.names_in(s, subnet_uri, [person]) if held else {}
     for post in held:
-        own_name = await personas.names_in(s, subnet_uri, [person])
         local.append(
             Entry(
                 ids.post(post.id),
@@ -717,9 +717,7 @@ async def subnet_page(
                 avatar=avatars.chosen(person.avatar),
             )
         )
-    return await page_of(
-        s, ids, person=person, summary=summary, local=local, refs=refs, older=older
-    )
+    return await page_of(s, summary=summary, local=local, refs=refs, older=older)
 
 
 async def local_entries(
@@ -760,20 +758,19 @@ async def local_entries(
 
 async def page_of(
     s: AsyncSession,
-    ids: LocalIds,
     *,
-    person: Person,
     summary: subnets.SubnetSummary,
     local: list[Entry],
     refs: list[PostRef],
     older: tuple[datetime, str] | None = None,
 ) -> Page:
-    """A page of these posts and references for `person`: Likes counted, theirs marked."""
+    """A page of these posts and references for the member `summary` was read for
+    (`subnets.subnet_for_member`): Likes counted, theirs marked."""
     shown = [e.uri for e in local] + [r.object_uri for r in refs]
     likes = await reactions.like_counts(s, shown)
     local = [replace(entry, likes=likes.get(entry.uri, 0)) for entry in local]
     peer_names = {peer.id: peer.name for peer in await peer_store.list_peers(s)}
-    reader = await personas.member_uri(s, ids, person.id, summary.uri)
+    reader = summary.member_uri
     liked = frozenset(await reactions.liked_by(s, reader, shown))
     return Page(summary, local, refs, peer_names, likes, reader, older, liked)
 

@@ -7,7 +7,7 @@ partner node is known here through its cached Group document and the memberships
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +42,7 @@ class SubnetSummary:
     audience: str = "adults"  # or "under_18"
     hold_concern: bool = False
     kind: str = "support"  # or "learning": professionals and staff alone (actors/policy.py)
+    member_uri: str = ""  # the reader's member URI in it, when read for a member
 
 
 async def new_subnet_problems(s: AsyncSession, *, slug: str, name: str) -> list[Invalid]:
@@ -262,7 +263,7 @@ async def subnet_for_member(
         or await store.membership(s, subnet_uri, uri) is None
     ):
         raise NotFound("You are not a member of that subnet.")
-    return await summary(s, ids, subnet_uri, node_name)
+    return replace(await summary(s, ids, subnet_uri, node_name), member_uri=uri)
 
 
 async def require_member(s: AsyncSession, subnet_uri: str, member_uri: str) -> None:
