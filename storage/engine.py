@@ -26,6 +26,10 @@ from sqlalchemy import (
     event,
     make_url,
 )
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -47,6 +51,14 @@ def async_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url
+
+
+def insert_or(s: AsyncSession, table: Any) -> PgInsert | SqliteInsert:
+    """An INSERT into `table` (a model or Table) in the session's own dialect, which takes
+    `on_conflict_do_nothing` / `on_conflict_do_update` (SQLite and PostgreSQL spell the
+    clause alike; `excluded` names the row that was offered)."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table)
 
 
 def rows_affected(result: Result[*tuple[Any, ...]]) -> int:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import insert_or
 from storage.models import (
     Alert,
     Audit,
@@ -28,9 +27,8 @@ from storage.models import (
 
 async def record_visit(s: AsyncSession, person_id: str, subnet_uri: str, hour: datetime) -> None:
     """Idempotent within the hour (two tabs of one person may race)."""
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     await s.execute(
-        insert(SubnetVisit)
+        insert_or(s, SubnetVisit)
         .values(person_id=person_id, subnet_uri=subnet_uri, hour=hour)
         .on_conflict_do_nothing(index_elements=["person_id", "subnet_uri", "hour"])
     )

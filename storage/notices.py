@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.engine import rows_affected
+from storage.engine import insert_or, rows_affected
 from storage.models import LastVisit, Notice, Post, PostRef
 
 
@@ -80,11 +80,16 @@ async def visits_of(s: AsyncSession, person_id: str) -> dict[str, datetime]:
 
 
 async def record_visit(s: AsyncSession, person_id: str, subnet_uri: str, now: datetime) -> None:
-    row = await s.get(LastVisit, (person_id, subnet_uri))
-    if row is None:
-        s.add(LastVisit(person_id=person_id, subnet_uri=subnet_uri, visited_at=now))
-    else:
-        row.visited_at = now
+    """One statement, whether or not the person opened the subnet before (two tabs may race)."""
+    statement = insert_or(s, LastVisit).values(
+        person_id=person_id, subnet_uri=subnet_uri, visited_at=now
+    )
+    await s.execute(
+        statement.on_conflict_do_update(
+            index_elements=["person_id", "subnet_uri"],
+            set_={"visited_at": statement.excluded.visited_at},
+        )
+    )
 
 
 async def news_in(s: AsyncSession, subnet_uri: str, since: datetime | None, person_id: str) -> int:

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import insert_or
 from storage.models import Delivery, Peer, RemoteActor, table_of
 
 
@@ -73,8 +72,7 @@ async def partners_listed(s: AsyncSession, uri: str) -> list[str] | None:
 async def save_remote_actor(s: AsyncSession, actor: RemoteActor) -> RemoteActor:
     """Insert or refresh a cached actor atomically (two fetches of one actor may race)."""
     values = {column.key: getattr(actor, column.key) for column in table_of(RemoteActor).columns}
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(RemoteActor).values(values)
+    statement = insert_or(s, RemoteActor).values(values)
     await s.execute(
         statement.on_conflict_do_update(
             index_elements=["uri"],

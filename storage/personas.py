@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import insert_or
 from storage.models import Person, Persona, new_id
 
 
@@ -20,9 +19,8 @@ async def persona_for(s: AsyncSession, person_id: str, subnet_uri: str) -> Perso
     persona = await s.scalar(found)
     if persona is not None:
         return persona
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     await s.execute(
-        insert(Persona)
+        insert_or(s, Persona)
         .values(id=new_id(), person_id=person_id, subnet_uri=subnet_uri)
         .on_conflict_do_nothing(index_elements=["person_id", "subnet_uri"])
     )

@@ -17,10 +17,9 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import insert_or
 from storage.models import Person, Post, PostPicture, PostRef, table_of
 
 
@@ -111,9 +110,8 @@ async def add_refs(s: AsyncSession, refs: Sequence[PostRef]) -> set[str]:
     rows = [{column.key: getattr(ref, column.key) for column in columns} for ref in refs]
     for row in rows:
         row["moderation_state"] = row["moderation_state"] or "visible"
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     written = await s.scalars(
-        insert(table_of(PostRef))
+        insert_or(s, table_of(PostRef))
         .on_conflict_do_nothing(index_elements=["object_uri"])
         .returning(PostRef.object_uri),
         rows,

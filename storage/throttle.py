@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import insert_or
 from storage.models import SignInThrottle
 
 
@@ -18,9 +17,8 @@ async def throttles(s: AsyncSession, keys: list[str]) -> list[SignInThrottle]:
 
 async def locked_throttle(s: AsyncSession, key: str, now: datetime) -> SignInThrottle:
     """The counter for `key`, created if new and row-locked on PostgreSQL, ready to update."""
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     await s.execute(
-        insert(SignInThrottle)
+        insert_or(s, SignInThrottle)
         .values(key=key, failures=0, window_started_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import insert_or
 from storage.models import WorkCount
 
 
@@ -17,8 +16,7 @@ async def add_work_counts(s: AsyncSession, counts: Mapping[tuple[str, str, str],
     written in key order, so two processes adding at once on PostgreSQL cannot deadlock."""
     if not counts:
         return
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(WorkCount).values(
+    statement = insert_or(s, WorkCount).values(
         [
             {"kind": kind, "name": name, "peer": peer, "count": n}
             for (kind, name, peer), n in sorted(counts.items())
