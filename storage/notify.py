@@ -32,6 +32,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,6 +195,9 @@ class _Datagrams(asyncio.DatagramProtocol):
         self.channels.deliver(channel, message)
 
 
+SETTLED_NS = 2_000_000_000
+
+
 @dataclass
 class LocalNotices:
     """UDP datagrams on loopback among the processes of one data directory (SQLite)."""
@@ -204,6 +208,8 @@ class LocalNotices:
     _transport: asyncio.DatagramTransport | None = None
     _port_file: Path | None = None
     _sender: socket.socket | None = None
+    _listeners: list[int] = field(default_factory=list)
+    _listeners_seen: int | None = None
 
     def subscribe(self, channel: str, callback: Subscriber) -> None:
         self._channels.subscribers[channel].append(callback)
@@ -213,16 +219,37 @@ class LocalNotices:
         if self._sender is None:
             self._channels.deliver(channel, message)
             return
+        for port in self._ports():
+            with contextlib.suppress(OSError):
+                self._sender.sendto(data, ("127.0.0.1", port))
+
+    def _ports(self) -> list[int]:
+        """The ports of the node's listening processes, read again only when the directory
+        changed (a process came or went: its port file is added or removed), so a busy node
+        publishes with one `stat`. A directory changed in the last `SETTLED_NS` is read every
+        time (two changes within one tick of the file system's clock leave one mtime). A port
+        file of a process that is gone is removed."""
+        try:
+            stamp = self.run_dir.stat().st_mtime_ns
+        except FileNotFoundError:
+            return []
+        if stamp == self._listeners_seen:
+            return self._listeners
+        ports, complete = [], True
         for port_file in self.run_dir.glob("*.port"):
             try:
                 pid, port = int(port_file.stem.split("-")[0]), int(port_file.read_text())
             except (OSError, ValueError):
+                complete = False  # being replaced: read the directory again next time
                 continue
             if not _alive(pid):
                 port_file.unlink(missing_ok=True)
                 continue
-            with contextlib.suppress(OSError):
-                self._sender.sendto(data, ("127.0.0.1", port))
+            ports.append(port)
+        self._listeners = ports
+        settled = time.time_ns() - stamp > SETTLED_NS  # no change can hide in its clock tick
+        self._listeners_seen = stamp if complete and settled else None
+        return ports
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -233,7 +260,9 @@ class LocalNotices:
         port = transport.get_extra_info("sockname")[1]
         self.run_dir.mkdir(mode=0o700, exist_ok=True)
         self._port_file = self.run_dir / f"{os.getpid()}-{secrets.token_hex(4)}.port"
-        self._port_file.write_text(str(port))
+        written = self._port_file.with_suffix(".new")  # whole when it appears as *.port
+        written.write_text(str(port))
+        written.replace(self._port_file)
         self._sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sender.setblocking(False)
 

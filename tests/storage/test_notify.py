@@ -3,6 +3,8 @@ sender included, and a process that has gone is dropped from the list rather tha
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from conftest import eventually
@@ -31,3 +33,29 @@ async def test_a_notice_reaches_every_process_of_the_data_directory(tmp_path: Pa
         await web.stop()
         await worker.stop()
     assert list((tmp_path / "run").iterdir()) == []
+
+
+async def test_a_process_started_after_the_list_was_read_hears_the_next_notice(
+    tmp_path: Path,
+) -> None:
+    run = tmp_path / "run"
+    heard: list[str] = []
+    web, worker = LocalNotices(run), LocalNotices(run)
+    late = LocalNotices(run)
+    late.subscribe("sharon_wake", heard.append)
+    await web.start()
+    await worker.start()
+    try:
+        settled = time.time_ns() - 60_000_000_000  # the list unchanged for a minute
+        os.utime(run, ns=(settled, settled))
+        web.publish("sharon_wake", '{"queue": "outbox"}')  # the list is read, and kept
+        await late.start()  # its port file changes the directory
+        web.publish("sharon_wake", '{"queue": "inbox"}')
+
+        async def heard_it() -> bool:
+            return heard == ['{"queue": "inbox"}']
+
+        await eventually(heard_it)
+    finally:
+        for notices in (web, worker, late):
+            await notices.stop()
