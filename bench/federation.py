@@ -699,6 +699,7 @@ def inbound_phase(
         worker = worker_pid(a)
         worker_before = cpu_seconds(worker) if worker is not None else None
         cpu_before = cpu_seconds(a.process.pid)
+        b_before = cpu_seconds(b.process.pid)
         result = run_load(procs, job, plan.load_timeout + 120)
         cpu_after = cpu_seconds(a.process.pid)
         accepted = result["statuses"].get("202", 0)
@@ -761,6 +762,7 @@ def inbound_phase(
                 per = (worker_after - worker_before) / accepted * 1000
                 say(f"   A's worker process: {per:.2f} ms CPU per activity (processed, announced)")
                 figures.add(f"worker_{key}", f"A's worker CPU per activity ({shown})", per, "ms")
+            both_nodes(a, b, (cpu_before, b_before), accepted, key, shown, figures)
         else:
             say(f"   Announces still unsent after {plan.drain_timeout:.0f} s more")
     finally:
@@ -772,6 +774,35 @@ def inbound_phase(
         f"   node A wrote {lines:,} log lines"
         + (" (no access log)" if quiet else " (an access-log line per request)")
     )
+
+
+def both_nodes(
+    a: ServedNode,
+    b: ServedNode,
+    before: tuple[float | None, float | None],
+    accepted: int,
+    key: str,
+    shown: str,
+    figures: Figures,
+) -> None:
+    """What one activity costs both nodes, every process of each (A's web and worker: accept,
+    process, announce; B's: receive and process the Announce), from the start of the load to
+    the last Announce sent; and the rate two such nodes could reach if they had this machine's
+    cores to themselves (the load generator's share left out)."""
+    (a_start, b_start), a_end, b_end = (
+        before,
+        cpu_seconds(a.process.pid),
+        cpu_seconds(b.process.pid),
+    )
+    if a_start is None or b_start is None or a_end is None or b_end is None or not accepted:
+        return
+    a_ms, b_ms = (a_end - a_start) / accepted * 1000, (b_end - b_start) / accepted * 1000
+    cores = os.cpu_count() or 1
+    say(
+        f"   CPU per activity, load start to last Announce sent: A {a_ms:.2f} ms, B {b_ms:.2f} ms; "
+        f"on {cores} cores the two nodes alone could carry {cores * 1000 / (a_ms + b_ms):,.0f}/s"
+    )
+    figures.add(f"nodes_{key}", f"A + B CPU per activity ({shown})", a_ms + b_ms, "ms")
 
 
 def inbound(
