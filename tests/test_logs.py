@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import aiohttp
@@ -165,17 +167,14 @@ async def _processed(node: TestNode, activity_id: str) -> bool:
     return item is not None and item.state != "pending"
 
 
-def test_serve_logs_json_lines_and_keeps_drivers_to_warnings() -> None:
+@contextmanager
+def _root_logger_put_back() -> Iterator[logging.Logger]:
+    """The root logger, its handlers and level (and the drivers' levels) as they were after."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     saved_drivers = {name: logging.getLogger(name).level for name in logs.DRIVER_LOGGERS}
-    stream = io.StringIO()
     try:
-        logs.configure(logging.DEBUG, stream)  # as `sharon serve` does, at its most talkative
-        token = logs.REQUEST_ID.set("0123abcd")
-        logging.getLogger("federation.delivery").info("delivery to %s failed", "peer.example")
-        logs.REQUEST_ID.reset(token)
-        logging.getLogger("aiosqlite").debug("executing %s", REAL_NAME)
+        yield root
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
@@ -184,6 +183,16 @@ def test_serve_logs_json_lines_and_keeps_drivers_to_warnings() -> None:
         root.setLevel(saved[1])
         for name, level in saved_drivers.items():
             logging.getLogger(name).setLevel(level)
+
+
+def test_serve_logs_json_lines_and_keeps_drivers_to_warnings() -> None:
+    stream = io.StringIO()
+    with _root_logger_put_back():
+        logs.configure(logging.DEBUG, stream)  # as `sharon serve` does, at its most talkative
+        token = logs.REQUEST_ID.set("0123abcd")
+        logging.getLogger("federation.delivery").info("delivery to %s failed", "peer.example")
+        logs.REQUEST_ID.reset(token)
+        logging.getLogger("aiosqlite").debug("executing %s", REAL_NAME)
     (line,) = stream.getvalue().splitlines()
     record = json.loads(line)
     assert record["event"] == "delivery to peer.example failed"
@@ -201,16 +210,14 @@ class _Threads(logging.Handler):
 
 
 def test_serve_writes_log_lines_off_the_event_loop_with_their_context_and_tracebacks() -> None:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
     stream, threads = io.StringIO(), _Threads()
     hosts = ["peer.example"]
-    for handler in saved[0]:
-        root.removeHandler(handler)
-    root.addHandler(logs.json_handler(stream))
-    root.addHandler(threads)
-    root.setLevel(logging.INFO)
-    try:
+    with _root_logger_put_back() as root:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.addHandler(logs.json_handler(stream))
+        root.addHandler(threads)
+        root.setLevel(logging.INFO)
         with logs.off_the_loop():
             token = logs.REQUEST_ID.set("0123abcd")
             try:
@@ -220,12 +227,6 @@ def test_serve_writes_log_lines_off_the_event_loop_with_their_context_and_traceb
             logs.REQUEST_ID.reset(token)
             hosts.append("changed after logging")
         written_inside = stream.getvalue()
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
     assert threads.threads and threading.get_ident() not in threads.threads
     (line,) = written_inside.splitlines()  # every queued line is out when the block ends
     record = json.loads(line)
