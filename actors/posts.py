@@ -362,17 +362,13 @@ async def record_announced(
     subnet's home announces, the text is shown only if the post's home serves it for a member
     of this subnet and says it is in this subnet (`federation/reading.py`).
     """
+    post_id = ids.post_id(object_uri)
+    if post_id is not None:  # our own post, announced back to us: its home approved it
+        await own_posts_announced(s, [OwnPostAnnounced(peer, subnet_uri, post_id)])
+        return False
     group = await peer_store.remote_actor(s, subnet_uri)
     if group is None or group.kind != "Group" or group.peer_id != peer.id:
         raise NotFound("Announcements for a subnet come only from its home node.")
-    post_id = ids.post_id(object_uri)
-    if post_id is not None:  # our own post, announced back to us: its home approved it
-        post = await store.visible_post(s, post_id)
-        if post is not None and post.subnet_uri != subnet_uri:
-            raise NotPermitted("That post of ours is not in that subnet.")
-        if post is not None:
-            post.moderation_state = "visible"
-        return False
     await _reply_in_subnet(s, ids, in_reply_to, subnet_uri)
     known = await store.ref_by_uri(s, object_uri)
     if known is not None and known.subnet_uri != subnet_uri:
@@ -397,6 +393,35 @@ async def record_announced(
             s, ids, post_uri=in_reply_to, kind=notices.NoticeKind.REPLY, now=now
         )
     return added
+
+
+@dataclass(frozen=True)
+class OwnPostAnnounced:
+    """A subnet's home (`peer`) announcing a post written here back to us."""
+
+    peer: Peer
+    subnet_uri: str
+    post_id: str
+
+
+async def own_posts_announced(s: AsyncSession, announced: Sequence[OwnPostAnnounced]) -> None:
+    """Posts of ours announced back by their subnets' homes: each home approved the post
+    (a held one is shown now). The rules of `record_announced`, for a run of them in three
+    statements whatever its length (the inbox worker offers a run of Announces at once): each
+    must come from its subnet's home (else NotFound) and name the subnet the post is in (else
+    NotPermitted); a post deleted since is left alone."""
+    groups = await peer_store.remote_actors(s, list({one.subnet_uri for one in announced}))
+    for one in announced:
+        group = groups.get(one.subnet_uri)
+        if group is None or group.kind != "Group" or group.peer_id != one.peer.id:
+            raise NotFound("Announcements for a subnet come only from its home node.")
+    posts = await store.visible_posts(s, [one.post_id for one in announced])
+    for one in announced:
+        post = posts.get(one.post_id)
+        if post is not None and post.subnet_uri != one.subnet_uri:
+            raise NotPermitted("That post of ours is not in that subnet.")
+        if post is not None and post.moderation_state != "visible":
+            post.moderation_state = "visible"
 
 
 async def _home_of(s: AsyncSession, subnet_uri: str, peer: Peer) -> bool:

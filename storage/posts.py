@@ -167,6 +167,16 @@ async def visible_post(s: AsyncSession, post_id: str) -> Post | None:
     return post if post is not None and post.deleted_at is None else None
 
 
+async def visible_posts(s: AsyncSession, post_ids: Collection[str]) -> dict[str, Post]:
+    """`visible_post` for many at once, by id (those deleted, or never here, left out)."""
+    if not post_ids:
+        return {}
+    rows = await s.scalars(
+        select(Post).where(Post.id.in_(set(post_ids)), Post.deleted_at.is_(None))
+    )
+    return {post.id: post for post in rows}
+
+
 async def tombstone(s: AsyncSession, post: Post, now: datetime) -> None:
     """Erase a post's text and picture for good; the row stays so fetches can answer 410 Gone.
     On SQLite the connection zeroes the freed bytes (secure_delete), so neither is left in the

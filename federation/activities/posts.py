@@ -238,12 +238,36 @@ async def on_creates(
     await posts.accept_remote_posts(s, ctx.ids, offered, now)
 
 
-async def on_announce(
-    s: AsyncSession, ctx: Handling, peer: Peer, doc: Activity, now: datetime
-) -> None:
+def _announced(doc: Activity) -> tuple[str, str]:
     subnet_uri, object_uri = id_of(doc.get("actor")), id_of(doc.get("object"))
     if not subnet_uri or not object_uri:
         raise Invalid("an Announce must name its subnet and object")
+    return subnet_uri, object_uri
+
+
+async def on_announces(
+    s: AsyncSession, ctx: Handling, run: Sequence[tuple[Peer, Activity]], now: datetime
+) -> None:
+    """A run of Announces: those of our own posts (a partner's subnet announcing back what
+    our members wrote) together (`actors.posts.own_posts_announced`), the others one by one;
+    the two kinds touch different rows, so their order does not matter."""
+    own, others = [], []
+    for peer, doc in run:
+        subnet_uri, object_uri = _announced(doc)
+        post_id = ctx.ids.post_id(object_uri)
+        if post_id is None:
+            others.append((peer, doc))
+        else:
+            own.append(posts.OwnPostAnnounced(peer, subnet_uri, post_id))
+    await posts.own_posts_announced(s, own)
+    for peer, doc in others:
+        await on_announce(s, ctx, peer, doc, now)
+
+
+async def on_announce(
+    s: AsyncSession, ctx: Handling, peer: Peer, doc: Activity, now: datetime
+) -> None:
+    subnet_uri, object_uri = _announced(doc)
     object_peer = await ctx.directory.peers.by_host(host_of(object_uri))
     if object_peer is None and not ctx.ids.is_local(object_uri):
         raise Invalid("the announced object lives on a node we do not federate with")
@@ -310,7 +334,7 @@ PLANNERS: dict[EventKind, Planner] = {
     EventKind.ERASURE_ACKNOWLEDGED: accept_for_erasure,
 }
 RUN_PLANNERS: dict[EventKind, RunPlanner] = {EventKind.REF_ACCEPTED: announce_for_refs}
-RUN_HANDLERS: dict[str, RunHandler] = {"Create": on_creates}
+RUN_HANDLERS: dict[str, RunHandler] = {"Create": on_creates, "Announce": on_announces}
 HANDLERS: dict[str, Handler] = {
     "Create": on_create,
     "Announce": on_announce,
