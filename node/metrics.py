@@ -49,6 +49,9 @@ from storage.work_counts import add_work_counts, work_counts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 INBOX_SUFFIX = "/inbox"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods counted by name; any other a client sends is counted as `other` (the labels a
+client can choose must be few, or each new one would be a new series kept for good)."""
 WRITE_EVERY = 2.0
 PEER_LENGTH = 255  # what work_count.peer holds
 
@@ -105,6 +108,7 @@ class NodeMetrics:
         )
         self.work = WorkCollector()
         registry.register(self.work)
+        self._series: dict[tuple[str, str, int], _Series] = {}
 
     async def refresh(self, db: Database, clock: Clock, counts: WorkCounts) -> None:
         """Write this process's work counts down, then read what lives in the database
@@ -132,10 +136,30 @@ class NodeMetrics:
 
     def observe(self, request: web.Request, status: int, seconds: float) -> None:
         route = self.route_of(request)
-        self.requests.labels(route, request.method, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
-        if request.method == "POST" and route.endswith(INBOX_SUFFIX):
-            self.inbox.labels("accepted" if status == 202 else "refused", str(status)).inc()
+        method = request.method if request.method in METHODS else "other"
+        series = self._series.get((route, method, status))
+        if series is None:  # `labels()` looks a series up under a lock: once per kind
+            inbox = method == "POST" and route.endswith(INBOX_SUFFIX)
+            series = self._series[route, method, status] = _Series(
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route),
+                self.inbox.labels("accepted" if status == 202 else "refused", str(status))
+                if inbox
+                else None,
+            )
+        series.requests.inc()
+        series.latency.observe(seconds)
+        if series.inbox is not None:
+            series.inbox.inc()
+
+
+@dataclass(frozen=True)
+class _Series:
+    """The labelled series one kind of request (route, method, status) moves."""
+
+    requests: Counter
+    latency: Histogram
+    inbox: Counter | None
 
 
 def trace_requests(counts: WorkCounts) -> aiohttp.TraceConfig:

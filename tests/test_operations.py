@@ -408,3 +408,20 @@ def test_an_on_off_setting_takes_only_true_or_false(tmp_path: Path, given: str) 
     with pytest.raises(SettingsError, match="must be true or false") as raised:
         load(_node_dir(tmp_path, given + "\n"), environ={})
     assert given.split(" ")[0] in str(raised.value)
+
+
+async def test_methods_beyond_the_usual_few_are_counted_as_other(start_node: StartNode) -> None:
+    """Each label value a client can choose is a series kept for good: WebDAV methods, which
+    aiohttp lets through, are counted together."""
+    a = await start_node("Berkshire Healthcare", metrics_token=TOKEN)
+    before = await scrape(a)
+    async with aiohttp.ClientSession() as http:
+        for method in ("PROPFIND", "MKCOL", "TRACE", "GET"):
+            async with http.request(method, a.url + "/healthz"):
+                pass
+    after = await scrape(a)
+    requests = "sharon_http_requests_total"
+    counted = {dict(labels)["method"] for name, labels in after if name == requests}
+    assert counted <= {"GET", "HEAD", "POST", "other"}
+    assert moved(before, after, requests, route="unmatched", method="other", status="405") == 3
+    assert moved(before, after, requests, route="/healthz", method="GET", status="200") == 1
