@@ -54,8 +54,11 @@ def _claimed_peer(request: web.Request) -> str | None:
     found = _KEY_ID.search(header)
     if not found:
         return None
-    host = urlsplit(found.group(1)).hostname
-    port = urlsplit(found.group(1)).port if host else None
+    parts = urlsplit(found.group(1))
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        return parts.hostname
     return f"{host}:{port}" if host and port else host
 
 

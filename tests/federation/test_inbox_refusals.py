@@ -88,6 +88,18 @@ async def test_post_signed_by_a_node_that_is_not_a_peer_is_403(start_node: Start
     assert json.loads(body)["id"] not in await _activity_ids(a)
 
 
+async def test_a_key_id_with_a_port_that_is_not_a_number_is_refused_not_a_crash(
+    start_node: StartNode,
+) -> None:
+    a, b, subnet, actor = await _two_partners(start_node)
+    body = json.dumps(_create(b, actor, subnet)).encode()
+    bad_key = actor.replace(b.url, "https://partner.example:port") + "#main-key"
+    headers = _signed(f"{a.url}/inbox", body, bad_key, NodeKeys.load(b.directory).rsa)
+    status, text = await _post(f"{a.url}/inbox", body, headers)
+    assert status in (401, 403) and "error" in text
+    assert json.loads(body)["id"] not in await _activity_ids(a)
+
+
 async def test_body_tampered_after_signing_is_401(start_node: StartNode) -> None:
     a, b, subnet, actor = await _two_partners(start_node)
     body = json.dumps(_create(b, actor, subnet)).encode()
