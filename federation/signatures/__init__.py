@@ -18,7 +18,9 @@ As in bovine, work is split into steps, one module each:
   digest header that matches it, and the request line and host are covered;
 * ``verify`` — the caller looks up the key named by ``key_id`` (federation/verify.py, through
   an injected resolver) and calls :func:`verify`;
-* ``build`` — :func:`sign_request` produces the headers for an outgoing request;
+* ``build`` — :func:`sign_request` produces the headers for an outgoing request (or, in two
+  steps, :func:`prepare_signature` everything but the private-key operation, which the caller
+  runs where it suits, and :meth:`SignatureToMake.signed` the headers);
 * ``bases`` builds the exact bytes signed, for parsing and signing alike; ``values`` holds the
   value object, the errors and the digests.
 
@@ -30,7 +32,12 @@ Query strings (Mastodon compatibility): the cavage ``(request-target)`` is built
 the base built from the path without it, and :func:`verify` accepts either.
 """
 
-from federation.signatures.build import sign_base, sign_request
+from federation.signatures.build import (
+    SignatureToMake,
+    prepare_signature,
+    sign_base,
+    sign_request,
+)
 from federation.signatures.parse import extract_response_signature, extract_signature, parse_request
 from federation.signatures.values import (
     InvalidSignature,
@@ -54,12 +61,14 @@ __all__ = [
     "PublicKey",
     "Scheme",
     "SignatureError",
+    "SignatureToMake",
     "SignedRequest",
     "content_digest",
     "extract_response_signature",
     "extract_signature",
     "legacy_digest",
     "parse_request",
+    "prepare_signature",
     "sign_base",
     "sign_request",
     "verify",

@@ -2,7 +2,8 @@
 
 import base64
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -57,6 +58,23 @@ def _default_algorithm(private_key: PrivateKey) -> str:
     raise ValueError(f"no default algorithm for {type(private_key).__name__}")
 
 
+@dataclass(frozen=True)
+class SignatureToMake:
+    """An outgoing request's signature base and the headers around it, before the private-key
+    operation: `sign_request` in two steps, so that the operation alone can run where it
+    suits (RSA releases the GIL: on another thread it holds no lock that the event loop waits
+    for)."""
+
+    base: bytes
+    algorithm: str  # RFC 9421 name, as `sign_base` takes it
+    headers: dict[str, str]  # Host, Date and the digest
+    signature_headers: Callable[[bytes], dict[str, str]]
+
+    def signed(self, signature: bytes) -> dict[str, str]:
+        """The headers to set, given the signature of `base`."""
+        return {**self.headers, **self.signature_headers(signature)}
+
+
 def sign_request(
     method: str,
     url: str,
@@ -80,6 +98,39 @@ def sign_request(
     ``@method @target-uri [content-digest]`` with created, keyid, alg and optional expires;
     ``algorithm`` overrides the key's default (ed25519 / rsa-v1_5-sha256 / ecdsa-p256-sha256).
     """
+    to_make = prepare_signature(
+        method,
+        url,
+        headers,
+        body,
+        key_id=key_id,
+        private_key=private_key,
+        scheme=scheme,
+        now=now,
+        expires_in=expires_in,
+        algorithm=algorithm,
+        label=label,
+    )
+    return to_make.signed(sign_base(to_make.base, private_key, to_make.algorithm))
+
+
+def prepare_signature(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    key_id: str,
+    private_key: PrivateKey,
+    scheme: Scheme,
+    now: datetime,
+    expires_in: timedelta | None = None,
+    algorithm: str | None = None,
+    label: str = "sig1",
+) -> SignatureToMake:
+    """Everything `sign_request` does but the private-key operation (same arguments, same
+    errors); `sign_base(to_make.base, private_key, to_make.algorithm)` then gives the bytes
+    for `to_make.signed`."""
     parts = split_url(url)
     method = method.upper()
     host = normalise_headers(headers).get("host") or parts.netloc
@@ -102,12 +153,16 @@ def sign_request(
         path = parts.path or "/"
         target = f"{path}?{parts.query}" if parts.query else path
         base = "\n".join(cavage_lines(covered, method, target, host, values, {})).encode()
-        signature = base64.b64encode(sign_base(base, private_key, cavage_algorithm)).decode()
-        out["Signature"] = (
-            f'keyId="{key_id}",algorithm="{name}",headers="{" ".join(covered)}",'
-            f'signature="{signature}"'
-        )
-        return out
+        listed = " ".join(covered)
+
+        def cavage_header(signature: bytes) -> dict[str, str]:
+            encoded = base64.b64encode(signature).decode()
+            return {
+                "Signature": f'keyId="{key_id}",algorithm="{name}",headers="{listed}",'
+                f'signature="{encoded}"'
+            }
+
+        return SignatureToMake(base, cavage_algorithm, out, cavage_header)
     rfc_algorithm = algorithm or _default_algorithm(private_key)
     components: list[Any] = [("@method", {}), ("@target-uri", {})]
     values = {}
@@ -120,7 +175,12 @@ def sign_request(
         params["expires"] = int((now + expires_in).timestamp())
     inner = (components, params)
     base, _ = rfc9421_base(inner, method, url, parts, values, None)
-    signed = sign_base(base, private_key, rfc_algorithm)
-    out["Signature-Input"] = f"{label}={ser_inner(inner)}"
-    out["Signature"] = http_sf.ser({label: (signed, {})})
-    return out
+    signature_input = f"{label}={ser_inner(inner)}"
+
+    def rfc9421_headers(signature: bytes) -> dict[str, str]:
+        return {
+            "Signature-Input": signature_input,
+            "Signature": http_sf.ser({label: (signature, {})}),
+        }
+
+    return SignatureToMake(base, rfc_algorithm, out, rfc9421_headers)
