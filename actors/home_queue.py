@@ -18,13 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import personas, subnets
 from actors.errors import NotFound
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.posts import subnet_of_known
 from storage import moderation as moderation_store
 from storage import subnets as subnet_store
@@ -94,7 +93,7 @@ async def for_partner_moderator(
     ):
         raise NotFound("No such subnet.")
     row = await subnet_store.membership(s, subnet_uri, reader_uri)
-    if urlsplit(reader_uri).netloc != peer.host or row is None or row.role != "moderator":
+    if host_of(reader_uri) != peer.host or row is None or row.role != "moderator":
         raise NotFound("No such subnet.")
     found = [
         AtHome("post", ids.post(post.id), post.updated or post.published, post.moderation_state)

@@ -10,6 +10,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 
+def host_of(uri: str) -> str:
+    """The host (with its port) a URI names: "" when it names none or is not a URL at all (an
+    unclosed "[" in a peer's text), which is no peer's host."""
+    try:
+        return urlsplit(uri).netloc
+    except ValueError:
+        return ""
+
+
 @dataclass(frozen=True)
 class LocalIds:
     """Builds and recognises URIs under this node's base URL (no trailing slash)."""

@@ -20,13 +20,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import membership, personas, subnets
 from actors.errors import Invalid, Invalids, NotFound, NotPermitted
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.policy import STAFF
 from actors.text import is_blank, line_text, post_text
 from storage import audit
@@ -302,7 +301,7 @@ async def peer_reader_may_read(
     if subnet is None or not await subnet_store.is_partner(s, subnet.id, peer.id):
         raise NotFound("There is no such library.")
     uri = ids.subnet(slug)
-    if urlsplit(reader_uri).netloc != peer.host:
+    if host_of(reader_uri) != peer.host:
         raise NotFound("There is no such library.")
     found = await subnet_store.membership(s, uri, reader_uri)
     if found is None or found.state != "active":

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import events, notices, personas, sanctions
 from actors.errors import Conflict, Invalid, NotFound, NotPermitted
 from actors.events import EventKind
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.policy import STAFF, may_join, refusal_to_join
 from actors.subnets import join_remote_subnet, may_join_as
 from storage import audit, forgetting
@@ -28,10 +27,6 @@ from storage.models import Peer, Person
 async def _is_member(s: AsyncSession, ids: LocalIds, person: Person, subnet_uri: str) -> bool:
     uri = await personas.find_member_uri(s, ids, person.id, subnet_uri)
     return uri is not None and await store.membership(s, subnet_uri, uri) is not None
-
-
-def _host(uri: str) -> str:
-    return urlsplit(uri).netloc
 
 
 async def _tell(
@@ -150,7 +145,7 @@ async def remote_join(
     """A person on a partner node joins a subnet hosted here: automatic, or pending approval.
     A learning space answers No (a Reject, so their node drops the membership too) unless
     their node says they are staff or a professional (`joins_as`)."""
-    if _host(member_uri) != peer.host:
+    if host_of(member_uri) != peer.host:
         raise NotPermitted("A Join must come from its member's node.")
     slug = ids.subnet_slug(subnet_uri)
     subnet = await store.subnet_by_slug(s, slug) if slug else None
@@ -204,7 +199,7 @@ async def approved_by_home(
 async def remote_leave(
     s: AsyncSession, ids: LocalIds, *, peer: Peer, subnet_uri: str, member_uri: str
 ) -> None:
-    if _host(member_uri) != peer.host or ids.subnet_slug(subnet_uri) is None:
+    if host_of(member_uri) != peer.host or ids.subnet_slug(subnet_uri) is None:
         raise NotPermitted("A Leave must come from its member's node, to a subnet hosted here.")
     await store.remove_membership(s, subnet_uri, member_uri)
 
@@ -234,7 +229,7 @@ async def removed_by_home(
 async def erased_at_home(s: AsyncSession, *, peer: Peer, member_uri: str) -> None:
     """A partner's person erased their account: forget their persona here (memberships,
     Likes, cached document). Only the persona's own node may say so."""
-    if _host(member_uri) != peer.host:
+    if host_of(member_uri) != peer.host:
         raise NotPermitted("Only a person's own node can say they are erased.")
     await forgetting.forget_person(s, member_uri)
 
@@ -278,7 +273,7 @@ async def members(
         else:
             actor = remote.get(row.member_uri)
             name = actor.name if actor else "A member"
-            trust = peers.get(actor.peer_id, "another trust") if actor else _host(row.member_uri)
+            trust = peers.get(actor.peer_id, "another trust") if actor else host_of(row.member_uri)
         views.append(
             MemberView(row.member_uri, name, trust, row.state, local is not None, row.role)
         )

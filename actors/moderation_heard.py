@@ -6,14 +6,13 @@ activity is verified; each checks that the sender may say so."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import events, personas, report_outcomes
 from actors.errors import Invalid, NotFound, NotPermitted
 from actors.events import EventKind
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.moderation import ACTIONS, WITHHELD, apply, sanction_here, tell_author
 from actors.posts import subnet_of_known
 from storage import audit
@@ -21,10 +20,6 @@ from storage import peers as peer_store
 from storage import posts as store
 from storage import subnets as subnet_store
 from storage.models import Peer
-
-
-def _host(uri: str) -> str:
-    return urlsplit(uri).netloc
 
 
 async def _home_says(s: AsyncSession, peer: Peer, subnet_uri: str) -> None:
@@ -132,7 +127,7 @@ async def asked_by_partner_moderator(
     moderator of this very subnet."""
     if action not in ACTIONS:
         raise Invalid("that is not a moderator action")
-    if _host(actor_uri) != peer.host or ids.subnet_slug(subnet_uri) is None:
+    if host_of(actor_uri) != peer.host or ids.subnet_slug(subnet_uri) is None:
         raise NotPermitted("Only a subnet's home decides on moderation, for its moderators.")
     row = await subnet_store.membership(s, subnet_uri, actor_uri)
     if row is None or row.role != "moderator":

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.errors import NotPermitted
 from actors.home_queue import AtHome
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.moderation import WITHHELD, may_moderate
 from actors.picture_files import PictureInfo
 from actors.posts import RefToResolve, picture_info
@@ -127,7 +126,7 @@ async def _from_home(
     for w in at_home:
         if w.kind != "post" or w.object_uri in found.states or ids.post_id(w.object_uri):
             continue  # known here already (ours are listed from our own rows)
-        peer = await peer_store.peer_by_host(s, urlsplit(w.object_uri).netloc)
+        peer = await peer_store.peer_by_host(s, host_of(w.object_uri))
         if peer is not None:
             found.refs.append(RefToResolve(w.object_uri, peer.id, subnet_uri))
             found.states[w.object_uri] = w.state

@@ -11,14 +11,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import avatars, events, notices, people, personas, sanctions, screened, subnets
 from actors.errors import Gone, Invalid, NotFound, NotPermitted
 from actors.events import EventKind
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.picture_files import NewPicture, PictureInfo
 from actors.policy import STAFF, Action, may, may_post_in
 from actors.role_tags import role_tag
@@ -123,7 +122,7 @@ async def write_post(
     await sanctions.require_not_barred(
         s,
         person=person,
-        member_uri=await personas.find_member_uri(s, ids, person.id, subnet_uri),
+        member_uri=summary.member_uri,
         subnet_uri=subnet_uri,
         now=now,
     )
@@ -571,7 +570,7 @@ class _ReadRule:
         return self._reader[subnet_uri]
 
     async def _reader_moderates(self, subnet_uri: str) -> bool:
-        if urlsplit(self.reader_uri).netloc != self.peer.host:
+        if host_of(self.reader_uri) != self.peer.host:
             return False
         if self.ids.subnet_slug(subnet_uri) is not None:
             row = await subnet_store.membership(self.s, subnet_uri, self.reader_uri)
@@ -579,7 +578,7 @@ class _ReadRule:
         return subnet_uri in self.moderated
 
     async def _reader_is_member(self, subnet_uri: str, peer_is_home: bool) -> bool:
-        if urlsplit(self.reader_uri).netloc != self.peer.host:
+        if host_of(self.reader_uri) != self.peer.host:
             return False
         if self.ids.subnet_slug(subnet_uri) is not None:
             return await subnet_store.membership(self.s, subnet_uri, self.reader_uri) is not None
@@ -791,6 +790,8 @@ async def page_of(
 ) -> Page:
     """A page of these posts and references for the member `summary` was read for
     (`subnets.subnet_for_member`): Likes counted, theirs marked."""
+    if not summary.member_uri:
+        raise ValueError("page_of takes the subnet as subnets.subnet_for_member read it")
     shown = [e.uri for e in local] + [r.object_uri for r in refs]
     likes = await reactions.like_counts(s, shown)
     local = [replace(entry, likes=likes.get(entry.uri, 0)) for entry in local]

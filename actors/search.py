@@ -20,13 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import avatars, numbers, personas, posts, subnets
 from actors.errors import Invalid
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from storage import peers as peer_store
 from storage import personas as persona_store
 from storage import posts as post_store
@@ -254,7 +253,7 @@ async def search_for_peer(
     and audited as `posts.readable_posts` does for a batched fetch. Newest first."""
     readers: dict[str, str] = {}
     for scope in scopes[:MAX_SCOPES]:
-        if urlsplit(scope.reader_uri).netloc != peer.host:
+        if host_of(scope.reader_uri) != peer.host:
             continue
         if await subnets.node_may_see(s, ids, scope.subnet_uri, peer):
             readers[scope.subnet_uri] = scope.reader_uri

@@ -8,14 +8,13 @@ and cache entry at once, then acknowledges; the home re-sends until each partner
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import events, notices, personas, report_outcomes, screened, subnets
 from actors.errors import NotFound, NotPermitted
 from actors.events import EventKind
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.policy import STAFF
 from actors.posts import checked_content, subnet_of_known
 from actors.screening import Screener
@@ -204,7 +203,7 @@ async def object_deleted(
     post = await store.post_by_id(s, post_id) if post_id else None
     subnet_uri = ref.subnet_uri if ref else (post.subnet_uri if post else None)
     _same_subnet(subnet_uri, claimed_subnet)
-    from_home = _host(object_uri) == peer.host
+    from_home = host_of(object_uri) == peer.host
     from_subnet_home = subnet_uri is not None and await _hosts(s, peer, subnet_uri)
     if not from_home and not from_subnet_home:
         if subnet_uri is None or not await _granted_moderator(s, ids, peer, actor_uri, subnet_uri):
@@ -234,7 +233,7 @@ async def _granted_moderator(
     s: AsyncSession, ids: LocalIds, peer: Peer, actor_uri: str, subnet_uri: str
 ) -> bool:
     """A person on `peer` whom this subnet's home (us) made a moderator of it."""
-    if _host(actor_uri) != peer.host or ids.subnet_slug(subnet_uri) is None:
+    if host_of(actor_uri) != peer.host or ids.subnet_slug(subnet_uri) is None:
         return False
     row = await subnet_store.membership(s, subnet_uri, actor_uri)
     return row is not None and row.role == "moderator"
@@ -266,7 +265,7 @@ async def object_updated(
     claimed_subnet: str | None = None,
 ) -> list[str]:
     """An object's home edited it: our cached copy is stale (nothing on disk changes)."""
-    if _host(object_uri) != peer.host:
+    if host_of(object_uri) != peer.host:
         raise NotPermitted("Only an object's home can update it.")
     _same_subnet(await subnet_of_known(s, ids, object_uri), claimed_subnet)
     return [object_uri]
@@ -327,7 +326,7 @@ async def remote_like(
 ) -> None:
     """A person on a partner node liked a post in a subnet that node takes part in; when the
     subnet is hosted here, they must be a member of it."""
-    if _host(actor_uri) != peer.host:
+    if host_of(actor_uri) != peer.host:
         raise NotPermitted("A Like must come from its actor's node.")
     subnet_uri = await _subnet_of(s, ids, object_uri)
     _same_subnet(subnet_uri, claimed_subnet)
@@ -343,7 +342,3 @@ async def remote_like(
         await notices.tell_author(
             s, ids, post_uri=object_uri, kind=notices.NoticeKind.LIKE, actor_uri=actor_uri, now=now
         )
-
-
-def _host(uri: str) -> str:
-    return urlsplit(uri).netloc

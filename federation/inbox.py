@@ -42,13 +42,13 @@ from aiohttp import hdrs, web
 from aiohttp.helpers import parse_mimetype
 
 from actors.clock import Clock
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from federation.client import BodyTooLarge, read_body
 from federation.documents import ACTIVITY_JSON, LD_JSON
 from federation.errors import RequestRefused
 from federation.jsonld import MalformedDocument, loads_strict, normalise
 from federation.limits import admit
-from federation.remote import Directory, host_of, id_of
+from federation.remote import Directory, id_of
 from federation.verify import verify_request
 from storage import posts as post_store
 from storage import queues

@@ -19,10 +19,10 @@ from urllib.parse import quote
 
 from actors import library
 from actors.errors import Invalid, NotFound
+from actors.ids import host_of
 from actors.library import FileBody, Item, Library
 from federation.cache import TTLCache
 from federation.client import MAX_RESPONSE, TRANSPORT_ERRORS, SignedClient, preferred_scheme
-from federation.remote import host_of
 from storage import peers as peer_store
 from storage.engine import Database
 

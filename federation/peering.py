@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from federation.client import FetchError, get_public_json
 from federation.errors import FederationError
 from federation.keys import fingerprint, load_public_pem
-from federation.remote import Directory, UnusableActor, foreign_id, host_of, object_at
+from federation.remote import Directory, UnusableActor, foreign_id, object_at
 from storage import audit
 from storage import peers as store
 from storage.engine import Database

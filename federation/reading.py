@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from actors.avatars import heard_avatar
 from actors.clock import Clock
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.picture_files import FORMATS, PictureInfo
 from actors.posts import RefToResolve, ResolvedContent
 from actors.role_tags import heard_tag
@@ -35,7 +35,7 @@ from federation.cache import TTLCache
 from federation.client import TRANSPORT_ERRORS, FetchError, SignedClient, preferred_scheme
 from federation.jsonld import MalformedDocument, normalise
 from federation.read_reports import ReadReporter
-from federation.remote import host_of, id_of
+from federation.remote import id_of
 from storage import peers as peer_store
 from storage.engine import Database
 from storage.models import Peer

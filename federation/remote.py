@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from actors import numbers
 from actors.clock import Clock
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.text import TextRefused, line_text
 from federation.cache import TTLCache
 from federation.client import TRANSPORT_ERRORS, FetchError, SignedClient, preferred_scheme
@@ -47,10 +47,6 @@ class KnownKey:
     key: PublicKey
     owner: str
     algorithm: str | None
-
-
-def host_of(uri: str) -> str:
-    return urlsplit(uri).netloc
 
 
 def _first(value: Any) -> Any:

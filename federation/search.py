@@ -23,14 +23,14 @@ from multidict import MultiMapping
 
 from actors import search
 from actors.errors import Invalid
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.posts import ResolvedContent
 from actors.search import Scope
 from federation import documents
 from federation.client import FetchError, SignedClient, preferred_scheme
 from federation.jsonld import MalformedDocument, normalise
 from federation.reading import avatar_of, plain_text
-from federation.remote import host_of, id_of
+from federation.remote import id_of
 from storage import peers as peer_store
 from storage.engine import Database
 from storage.models import Peer

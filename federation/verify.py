@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from actors.ids import host_of
 from federation.errors import RequestRefused
-from federation.remote import KnownKey, UnusableActor, host_of
+from federation.remote import KnownKey, UnusableActor
 from federation.signatures import (
     InvalidSignature,
     SignatureError,

@@ -54,11 +54,11 @@ def _claimed_peer(request: web.Request) -> str | None:
     found = _KEY_ID.search(header)
     if not found:
         return None
-    parts = urlsplit(found.group(1))
     try:
+        parts = urlsplit(found.group(1))
         host, port = parts.hostname, parts.port
-    except ValueError:  # a port that is not a number
-        return parts.hostname
+    except ValueError:  # not a URL (an unclosed "[", a port that is not a number)
+        return None
     return f"{host}:{port}" if host and port else host
 
 
@@ -147,19 +147,14 @@ def off_the_loop() -> Iterator[None]:
     root = logging.getLogger()
     handlers = list(root.handlers)
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    front = _Queued(records)
     listener = QueueListener(records, *handlers, respect_handler_level=True)
-    for handler in handlers:
-        root.removeHandler(handler)
-    root.addHandler(front)
     listener.start()
+    root.handlers = [_Queued(records)]  # one step: no record finds the root without a handler
     try:
         yield
     finally:
-        root.removeHandler(front)
+        root.handlers = handlers
         listener.stop()
-        for handler in handlers:
-            root.addHandler(handler)
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):

@@ -12,12 +12,12 @@ import aiohttp
 
 from actors.clock import Clock
 from actors.errors import Invalid
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.peering import Candidate
 from federation.client import FetchError, get_public_json
 from federation.keys import fingerprint, load_public_pem
 from federation.peering import PeeringError, add_peer, normalise_url
-from federation.remote import PeerTable, host_of, object_at
+from federation.remote import PeerTable, object_at
 from storage import audit
 from storage.engine import Database
 

@@ -26,6 +26,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
@@ -67,14 +68,25 @@ class Child:
 def _child(main: Callable[[], int], parent_alive: int, keep_open: int) -> None:
     os.close(keep_open)  # else this child would keep its own watch alive
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signum, _stop_now)  # until the app puts in its own, graceful stop
     _stop_with_parent(parent_alive)
     code = 1
     try:
         code = main()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException as error:  # its type and where, never its message (it may hold data)
+        where = "".join(traceback.format_tb(error.__traceback__))
+        log.critical("process failed: error=%s\n%s", type(error).__name__, where)
     finally:
         logging.shutdown()
         os._exit(code)
+
+
+def _stop_now(signum: int, _frame: FrameType | None) -> None:
+    """Stop by unwinding (SystemExit), not at once: whatever `main` holds open is closed on
+    the way out, and log lines still queued (node/logs.py `off_the_loop`) are written."""
+    raise SystemExit(128 + signum)
 
 
 def _stop_with_parent(parent_alive: int) -> None:

@@ -227,8 +227,8 @@ class LocalNotices:
         """The ports of the node's listening processes, read again only when the directory
         changed (a process came or went: its port file is added or removed), so a busy node
         publishes with one `stat`. A directory changed in the last `SETTLED_NS` is read every
-        time (two changes within one tick of the file system's clock leave one mtime). A port
-        file of a process that is gone is removed."""
+        time (two changes within one tick of the file system's clock leave one mtime). The
+        files of a process that is gone are removed."""
         try:
             stamp = self.run_dir.stat().st_mtime_ns
         except FileNotFoundError:
@@ -236,16 +236,20 @@ class LocalNotices:
         if stamp == self._listeners_seen:
             return self._listeners
         ports, complete = [], True
-        for port_file in self.run_dir.glob("*.port"):
+        for found in self.run_dir.iterdir():
             try:
-                pid, port = int(port_file.stem.split("-")[0]), int(port_file.read_text())
+                pid = int(found.name.split("-")[0])
+            except ValueError:
+                continue
+            if not _alive(pid):  # its port file, or one it was writing when it died
+                found.unlink(missing_ok=True)
+                continue
+            if found.suffix != ".port":
+                continue
+            try:
+                ports.append(int(found.read_text()))
             except (OSError, ValueError):
-                complete = False  # being replaced: read the directory again next time
-                continue
-            if not _alive(pid):
-                port_file.unlink(missing_ok=True)
-                continue
-            ports.append(port)
+                complete = False  # unreadable: read the directory again next time
         self._listeners = ports
         settled = time.time_ns() - stamp > SETTLED_NS  # no change can hide in its clock tick
         self._listeners_seen = stamp if complete and settled else None

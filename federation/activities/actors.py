@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import membership, personas
 from actors.errors import Invalid
 from actors.events import EventKind
+from actors.ids import host_of
 from actors.personas import Member
 from actors.sharing import nodes_taking_part
 from federation import documents
@@ -38,7 +39,7 @@ from federation.activities.context import (
 )
 from federation.activities.fields import type_of
 from federation.keys import fingerprint, load_public_pem
-from federation.remote import UnusableActor, host_of, id_of, parse_actor
+from federation.remote import UnusableActor, id_of, parse_actor
 from storage import peers as peer_store
 from storage.models import Peer, new_id
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import personas, posts, threads
 from actors.errors import Invalid
 from actors.events import EventKind
-from actors.ids import LocalIds
+from actors.ids import LocalIds, host_of
 from actors.sharing import nodes_taking_part
 from federation import documents
 from federation.activities import moderation
@@ -40,7 +40,7 @@ from federation.activities.context import (
 )
 from federation.activities.fields import audience_of, in_reply_to, time_of, type_of
 from federation.activities.recipients import live_peer, partners_of
-from federation.remote import host_of, id_of
+from federation.remote import id_of
 from storage import delete_acks
 from storage import peers as peer_store
 from storage import posts as post_store

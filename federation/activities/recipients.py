@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.remote import host_of
+from actors.ids import host_of
 from storage import peers as peer_store
 from storage import subnets as subnet_store
 from storage.models import Peer

@@ -8,6 +8,7 @@ import uuid
 from typing import Any, Literal
 
 import aiohttp
+import pytest
 from conftest import StartNode, TestNode, eventually, peer_all, share
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -88,12 +89,17 @@ async def test_post_signed_by_a_node_that_is_not_a_peer_is_403(start_node: Start
     assert json.loads(body)["id"] not in await _activity_ids(a)
 
 
-async def test_a_key_id_with_a_port_that_is_not_a_number_is_refused_not_a_crash(
-    start_node: StartNode,
+@pytest.mark.parametrize(
+    "bad_origin",
+    ["https://partner.example:port", "https://[partner.example", "https://partner.example:99999"],
+    ids=["a port that is not a number", "an unclosed bracket", "a port out of range"],
+)
+async def test_a_key_id_that_is_not_a_url_is_refused_not_a_crash(
+    start_node: StartNode, bad_origin: str
 ) -> None:
     a, b, subnet, actor = await _two_partners(start_node)
     body = json.dumps(_create(b, actor, subnet)).encode()
-    bad_key = actor.replace(b.url, "https://partner.example:port") + "#main-key"
+    bad_key = actor.replace(b.url, bad_origin) + "#main-key"
     headers = _signed(f"{a.url}/inbox", body, bad_key, NodeKeys.load(b.directory).rsa)
     status, text = await _post(f"{a.url}/inbox", body, headers)
     assert status in (401, 403) and "error" in text

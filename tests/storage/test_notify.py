@@ -1,5 +1,6 @@
 """Notices reach every process of a node's data directory (SQLite: loopback datagrams), the
-sender included, and a process that has gone is dropped from the list rather than waited for."""
+sender included, and a process that has gone is dropped from the list rather than waited for;
+the list is read again whenever a process comes or goes."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ async def test_a_notice_reaches_every_process_of_the_data_directory(tmp_path: Pa
     await worker.start()
     gone = tmp_path / "run" / "999999999-dead.port"  # a process that died without cleaning up
     gone.write_text("9")
+    half = tmp_path / "run" / "999999998-dead.new"  # one that died writing its port file
+    half.write_text("")
     try:
         web.publish("sharon_wake", '{"queue": "inbox"}')
 
@@ -28,7 +31,7 @@ async def test_a_notice_reaches_every_process_of_the_data_directory(tmp_path: Pa
             return all(messages == ['{"queue": "inbox"}'] for messages in heard.values())
 
         await eventually(both)
-        assert not gone.exists()
+        assert not gone.exists() and not half.exists()
     finally:
         await web.stop()
         await worker.stop()
