@@ -18,9 +18,10 @@ As in bovine, work is split into steps, one module each:
   digest header that matches it, and the request line and host are covered;
 * ``verify`` — the caller looks up the key named by ``key_id`` (federation/verify.py, through
   an injected resolver) and calls :func:`verify`;
-* ``build`` — :func:`sign_request` produces the headers for an outgoing request (or, in two
-  steps, :func:`prepare_signature` everything but the private-key operation, which the caller
-  runs where it suits, and :meth:`SignatureToMake.signed` the headers);
+* ``build`` — :func:`sign_request` produces the headers for an outgoing request; in two steps,
+  :func:`prepare_signature` does everything but the private-key operation
+  (:meth:`SignatureToMake.signature`), which the caller runs where it suits, and
+  :meth:`SignatureToMake.signed` gives the headers;
 * ``bases`` builds the exact bytes signed, for parsing and signing alike; ``values`` holds the
   value object, the errors and the digests.
 

@@ -3,10 +3,10 @@
 import base64
 import hmac
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, ParamSpec
 
 import http_sf
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -61,57 +61,27 @@ def _default_algorithm(private_key: PrivateKey) -> str:
 @dataclass(frozen=True)
 class SignatureToMake:
     """An outgoing request's signature base and the headers around it, before the private-key
-    operation: `sign_request` in two steps, so that the operation alone can run where it
-    suits (RSA releases the GIL: on another thread it holds no lock that the event loop waits
-    for)."""
+    operation: signing in two steps, so that the operation alone (`signature`) can run where
+    it suits (RSA releases the GIL: on another thread it holds no lock that the event loop
+    waits for)."""
 
     base: bytes
     algorithm: str  # RFC 9421 name, as `sign_base` takes it
     headers: dict[str, str]  # Host, Date and the digest
     signature_headers: Callable[[bytes], dict[str, str]]
+    private_key: PrivateKey = field(repr=False)
+
+    def signature(self) -> bytes:
+        """The private-key operation over `base`."""
+        return sign_base(self.base, self.private_key, self.algorithm)
 
     def signed(self, signature: bytes) -> dict[str, str]:
-        """The headers to set, given the signature of `base`."""
+        """The headers to set, given `signature()`."""
         return {**self.headers, **self.signature_headers(signature)}
 
-
-def sign_request(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes | None,
-    *,
-    key_id: str,
-    private_key: PrivateKey,
-    scheme: Scheme,
-    now: datetime,
-    expires_in: timedelta | None = None,
-    algorithm: str | None = None,
-    label: str = "sig1",
-) -> dict[str, str]:
-    """Sign an outgoing request; return the headers to set on it.
-
-    Always Host (the caller's if given, else from ``url``) and Date (from ``now``). cavage:
-    ``Digest`` when ``body`` is not None and ``Signature`` over ``(request-target) host date
-    [digest]`` with ``rsa-sha256`` (RSA) or ``hs2019`` (Ed25519). rfc9421: ``Content-Digest``
-    when ``body`` is not None, and ``Signature-Input``/``Signature`` (label ``label``) over
-    ``@method @target-uri [content-digest]`` with created, keyid, alg and optional expires;
-    ``algorithm`` overrides the key's default (ed25519 / rsa-v1_5-sha256 / ecdsa-p256-sha256).
-    """
-    to_make = prepare_signature(
-        method,
-        url,
-        headers,
-        body,
-        key_id=key_id,
-        private_key=private_key,
-        scheme=scheme,
-        now=now,
-        expires_in=expires_in,
-        algorithm=algorithm,
-        label=label,
-    )
-    return to_make.signed(sign_base(to_make.base, private_key, to_make.algorithm))
+    def sign(self) -> dict[str, str]:
+        """Both steps at once: the headers to set."""
+        return self.signed(self.signature())
 
 
 def prepare_signature(
@@ -128,9 +98,17 @@ def prepare_signature(
     algorithm: str | None = None,
     label: str = "sig1",
 ) -> SignatureToMake:
-    """Everything `sign_request` does but the private-key operation (same arguments, same
-    errors); `sign_base(to_make.base, private_key, to_make.algorithm)` then gives the bytes
-    for `to_make.signed`."""
+    """Sign an outgoing request, up to the private-key operation (`.sign()` for the headers at
+    once; `sign_request` is both steps).
+
+    Always Host (the caller's if given, else from ``url``) and Date (from ``now``). cavage:
+    ``Digest`` when ``body`` is not None and ``Signature`` over ``(request-target) host date
+    [digest]`` with ``rsa-sha256`` (RSA) or ``hs2019`` (Ed25519). rfc9421: ``Content-Digest``
+    when ``body`` is not None, and ``Signature-Input``/``Signature`` (label ``label``) over
+    ``@method @target-uri [content-digest]`` with created, keyid, alg and optional expires;
+    ``algorithm`` overrides the key's default (ed25519 / rsa-v1_5-sha256 / ecdsa-p256-sha256).
+    ValueError for a key that cannot sign so.
+    """
     parts = split_url(url)
     method = method.upper()
     host = normalise_headers(headers).get("host") or parts.netloc
@@ -162,7 +140,7 @@ def prepare_signature(
                 f'signature="{encoded}"'
             }
 
-        return SignatureToMake(base, cavage_algorithm, out, cavage_header)
+        return SignatureToMake(base, cavage_algorithm, out, cavage_header, private_key)
     rfc_algorithm = algorithm or _default_algorithm(private_key)
     components: list[Any] = [("@method", {}), ("@target-uri", {})]
     values = {}
@@ -183,4 +161,18 @@ def prepare_signature(
             "Signature": http_sf.ser({label: (signature, {})}),
         }
 
-    return SignatureToMake(base, rfc_algorithm, out, rfc9421_headers)
+    return SignatureToMake(base, rfc_algorithm, out, rfc9421_headers, private_key)
+
+
+P = ParamSpec("P")
+
+
+def _at_once(prepare: Callable[P, SignatureToMake]) -> Callable[P, dict[str, str]]:
+    def sign_request(*args: P.args, **kwargs: P.kwargs) -> dict[str, str]:
+        """`prepare_signature`'s arguments; the headers to set on the request, signed."""
+        return prepare(*args, **kwargs).sign()
+
+    return sign_request
+
+
+sign_request = _at_once(prepare_signature)
