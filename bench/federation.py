@@ -1157,8 +1157,10 @@ def main(argv: list[str] | None = None) -> int:
         f"cores, Python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}"
     )
     load = os.getloadavg()[0]
-    if load > 0.5:
-        say(f"   note: load average {load:.1f} before starting; other work will skew the figures")
+    say(
+        f"   load average {load:.1f} before starting"
+        + ("; other work will skew the figures" if load > 0.5 else "")
+    )
     figures = Figures()
     procs = Processes()
     root = Path(tempfile.mkdtemp(prefix="sharon-bench-"))

@@ -34,7 +34,7 @@ async def header_counts(request: web.Request, handler: Handler) -> web.StreamRes
         and not request.path.startswith(STATIC_PREFIXES)
     ):
         ctx = request.app[WEB]
-        async with ctx.db.transaction() as s:
+        async with ctx.db.reading() as s:  # counts only: never waits for the writer's turn
             request[NOTICES_UNREAD] = await notices.unread_count(s, person_id=person.id)
             request[MESSAGES_UNREAD] = await messages.unread_total(s, viewer=person)
             if person.role in STAFF:
