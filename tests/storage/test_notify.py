@@ -43,9 +43,11 @@ async def test_a_process_started_after_the_list_was_read_hears_the_next_notice(
 ) -> None:
     run = tmp_path / "run"
     heard: list[str] = []
+    worker_heard: list[str] = []
     web, worker = LocalNotices(run), LocalNotices(run)
     late = LocalNotices(run)
     late.subscribe("sharon_wake", heard.append)
+    worker.subscribe("sharon_wake", worker_heard.append)
     await web.start()
     await worker.start()
     try:
@@ -56,9 +58,11 @@ async def test_a_process_started_after_the_list_was_read_hears_the_next_notice(
         web.publish("sharon_wake", '{"queue": "inbox"}')
 
         async def heard_it() -> bool:
-            return heard == ['{"queue": "inbox"}']
+            return len(heard) == 1 and len(worker_heard) == 2
 
         await eventually(heard_it)
     finally:
         for notices in (web, worker, late):
             await notices.stop()
+    assert heard == ['{"queue": "inbox"}']  # the late process hears what was sent once it listens
+    assert worker_heard == ['{"queue": "outbox"}', '{"queue": "inbox"}']  # the kept list held
